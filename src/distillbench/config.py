@@ -1,0 +1,296 @@
+"""Typed configuration: task cards (``tasks/*.yaml``) and suites (``benchmarks/*.yaml``).
+
+YAML is read by :mod:`distillbench.yamlio` (safe_load, ``include:``, line numbers) and turned
+into the dataclasses below by :func:`from_dict`, which rejects unknown keys and wrong types with
+the file and line. Defaults live here and nowhere else. Building a config touches no environment,
+no network and no data: that happens in the worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from distillbench.errors import ConfigError
+from distillbench.yamlio import YamlMap, load_yaml
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class TrainConfig:
+    """How one model is trained (the same loop for teachers and students)."""
+
+    epochs: int = 5
+    batch_size: int = 128
+    optimizer: str = "sgd"  # sgd | adamw
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"  # cosine | constant
+    warmup_epochs: float = 0.0
+    max_batches_per_epoch: int | None = None
+    grad_clip: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adamw"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be at least 1")
+
+
+@dataclass
+class ModelConfig:
+    """A model in a task card: a display name, a model spec and named feature points."""
+
+    name: str
+    model: str
+    #: feature name (used by methods) -> module path inside this model (read with forward hooks)
+    features: dict[str, str] = field(default_factory=dict)
+    #: overrides of the card's train settings for this model only
+    train: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    source: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskCard:
+    """One task: data, metric, teacher, students and the methods that apply (lm-eval style card)."""
+
+    name: str
+    task: str
+    data: DataConfig
+    teacher: ModelConfig
+    students: list[ModelConfig]
+    methods: dict[str, dict[str, Any]]
+    version: int = 1
+    description: str = ""
+    citation: str = ""
+    teacher_seed: int = 0
+    teacher_train: TrainConfig = field(default_factory=TrainConfig)
+    student_train: TrainConfig = field(default_factory=TrainConfig)
+    #: the file it came from (set by the loader, not from YAML)
+    path: str = field(default="", metadata={"yaml": False})
+
+    def __post_init__(self) -> None:
+        if not self.students:
+            raise ValueError("a task card needs at least one student")
+        if "no_kd" not in self.methods:
+            raise ValueError("'no_kd' (the student alone) must be among the methods: every table compares to it")
+        names = [s.name for s in self.students]
+        if len(set(names)) != len(names) or self.teacher.name in names:
+            raise ValueError(f"model names must be unique within a card: {[self.teacher.name, *names]}")
+
+    def student(self, name: str) -> ModelConfig:
+        for s in self.students:
+            if s.name == name:
+                return s
+        raise ConfigError(f"{self.path}: no student {name!r}; students: {', '.join(s.name for s in self.students)}")
+
+
+@dataclass
+class MeasureConfig:
+    """The fixed measurement protocol's knobs (see measure.py)."""
+
+    warmup_iters: int = 5
+    min_iters: int = 20
+    min_duration_s: float = 1.0
+    repeats: int = 3
+    #: candidate batch sizes for throughput, largest first is tried first
+    batch_sizes: list[int] = field(default_factory=lambda: [256, 128, 64, 32, 16, 8, 1])
+    #: CPU threads during measurement (None: torch's default)
+    threads: int | None = None
+    flops: bool = True
+
+
+@dataclass
+class SuiteTask:
+    """One entry of a suite: a task card and, optionally, a subset of its methods and students."""
+
+    card: str
+    methods: list[str] | None = None
+    students: list[str] | None = None
+
+
+@dataclass
+class SuiteConfig:
+    """A suite: tasks x methods x seeds, plus the device, precision and measurement protocol."""
+
+    name: str
+    tasks: list[SuiteTask]
+    description: str = ""
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    device: str = "auto"
+    precision: str = "fp32"
+    compile: bool = False
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
+    path: str = field(default="", metadata={"yaml": False})
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if not self.seeds:
+            raise ValueError("a suite needs at least one seed")
+        if not self.tasks:
+            raise ValueError("a suite needs at least one task")
+
+
+#: what --smoke changes: one short epoch, a few dozen samples, a minimal measurement
+SMOKE_TRAIN = {"epochs": 1, "max_batches_per_epoch": 2}
+SMOKE_MEASURE = MeasureConfig(warmup_iters=1, min_iters=2, min_duration_s=0.0, repeats=1, batch_sizes=[8], flops=True)
+SMOKE_MAX_SAMPLES = 64
+
+
+# --------------------------------------------------------------------------- dict -> dataclass
+
+
+def from_dict(cls: type, data: Any, where: str = "") -> Any:
+    """Build dataclass ``cls`` from a YAML mapping, rejecting unknown keys and wrong types."""
+    if dataclasses.is_dataclass(data) and isinstance(data, cls):
+        return data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{_where(data, where)}: expected a mapping for {cls.__name__}, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("yaml", True)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            known = ", ".join(fields) or "(none)"
+            raise ConfigError(f"{_where(data, where, key)}: unknown key {key!r} in {cls.__name__}; known keys: {known}")
+        kwargs[key] = _coerce(hints[key], value, data, where, key)
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{_where(data, where)}: {cls.__name__} is missing required key(s): {', '.join(missing)}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{_where(data, where)}: invalid {cls.__name__}: {exc}") from None
+
+
+def _where(data: Any, where: str, key: str | None = None) -> str:
+    loc = data.where(key) if isinstance(data, YamlMap) else ""
+    return f"{loc} ({where})" if loc and where else loc or where or "<config>"
+
+
+def _coerce(tp: Any, value: Any, parent: Any, where: str, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    here = f"{where}.{key}" if where else key
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(arg, value, parent, where, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0])
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, here)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{_where(parent, where, key)}: {key!r} must be a list, got {type(value).__name__}")
+        return [_coerce(args[0], v, parent, where, key) for v in value] if args else list(value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{_where(parent, where, key)}: {key!r} must be a mapping, got {type(value).__name__}")
+        vt = args[1] if args else Any
+        return {k: _coerce(vt, v, value, here, k) for k, v in value.items()}
+    if tp is Any:
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool) and not (isinstance(value, tp) and not (tp is int and isinstance(value, bool))):
+        raise ConfigError(
+            f"{_where(parent, where, key)}: {key!r} must be {tp.__name__}, got {value!r} ({type(value).__name__})"
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- finding and loading files
+
+
+def search_dirs(kind: str) -> list[Path]:
+    """Where task cards ('tasks') or suites ('benchmarks') are looked up, in order."""
+    here = Path(__file__).resolve().parent
+    return [Path.cwd() / kind, here.parent.parent / kind, here / "_cards" / kind]
+
+
+def find_file(name: str, kind: str) -> Path:
+    """Resolve a card/suite name (or a path) to a YAML file."""
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") or "/" in name:
+        if p.is_file():
+            return p
+        raise ConfigError(f"{name}: file not found")
+    for d in search_dirs(kind):
+        for ext in (".yaml", ".yml"):
+            if (d / f"{name}{ext}").is_file():
+                return d / f"{name}{ext}"
+    available = list_names(kind)
+    import difflib
+
+    close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    label = "task card" if kind == "tasks" else "suite"
+    raise ConfigError(f"unknown {label} {name!r}.{hint} Known: {', '.join(available) or '(none)'}.")
+
+
+def list_names(kind: str) -> list[str]:
+    """Card or suite names found in the search directories (templates starting with '_' skipped)."""
+    names: set[str] = set()
+    for d in search_dirs(kind):
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.y*ml") if not p.stem.startswith("_"))
+    return sorted(names)
+
+
+def load_card(name: str) -> TaskCard:
+    path = find_file(name, "tasks")
+    card = from_dict(TaskCard, load_yaml(path), where=f"task card {path.name}")
+    card.path = str(path)
+    return card
+
+
+def load_suite(name: str) -> SuiteConfig:
+    path = find_file(name, "benchmarks")
+    suite = from_dict(SuiteConfig, load_yaml(path), where=f"suite {path.name}")
+    suite.path = str(path)
+    return suite
+
+
+def to_plain(obj: Any) -> Any:
+    """A dataclass (or nested structure) as plain JSON-able data."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.metadata.get("yaml", True)}
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    return obj
+
+
+def config_hash(*parts: Any) -> str:
+    """A short, stable hash of configuration parts (canonical JSON)."""
+    blob = json.dumps([to_plain(p) for p in parts], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,137 @@
+"""One registry for every kind of component: tasks, methods, model builders, data sources, writers.
+
+A component registers once, under the name given to the decorator::
+
+    @METHODS.register("kd")
+    class HintonKD(DistillMethod): ...
+
+Duplicate names are an error; an unknown name fails with the known names and the closest match.
+Built-in components are imported explicitly by :func:`load_components`, and third-party packages
+add theirs through the ``distillbench.plugins`` entry-point group (each entry point names a module
+that registers components when imported).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from distillbench.errors import UnknownNameError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PLUGIN_GROUP = "distillbench.plugins"
+
+
+class Registry(Generic[T]):
+    """A name -> component mapping with helpful errors."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._origins: dict[str, str] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator registering ``obj`` under ``name``; sets ``obj.registry_name`` when possible."""
+
+        def decorator(obj: T) -> T:
+            if name in self._items and self._items[name] is not obj:
+                raise ValueError(
+                    f"{self.kind} {name!r} is registered twice: {self._origins[name]} and {_origin(obj)}"
+                )
+            self._items[name] = obj
+            self._origins[name] = _origin(obj)
+            try:
+                obj.registry_name = name  # type: ignore[attr-defined]
+            except (AttributeError, TypeError):
+                pass
+            return obj
+
+        return decorator
+
+    def get(self, name: str) -> T:
+        """Return the component called ``name`` or raise :class:`UnknownNameError`."""
+        load_components()
+        if name in self._items:
+            return self._items[name]
+        raise UnknownNameError(self.unknown_message(name))
+
+    def unknown_message(self, name: str) -> str:
+        known = self.names()
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return f"unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {', '.join(known) or '(none)'}."
+
+    def names(self) -> list[str]:
+        load_components()
+        return sorted(self._items)
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        load_components()
+        return iter(sorted(self._items.items()))
+
+    def origin(self, name: str) -> str:
+        return self._origins[name]
+
+    def __contains__(self, name: object) -> bool:
+        load_components()
+        return name in self._items
+
+    def __len__(self) -> int:
+        load_components()
+        return len(self._items)
+
+
+def _origin(obj: object) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+TASKS: Registry = Registry("task")
+METHODS: Registry = Registry("method")
+MODELS: Registry = Registry("model scheme")
+ARCHITECTURES: Registry = Registry("local architecture")
+DATA_SOURCES: Registry = Registry("data source")
+WRITERS: Registry = Registry("report format")
+
+# Every module that registers built-in components. Explicit on purpose: a module missing here
+# is caught by tests/unit/test_registry.py, instead of a component that silently never exists.
+BUILTIN_MODULES: tuple[str, ...] = (
+    "distillbench.adapters.image_classification",
+    "distillbench.data.embedded_digits",
+    "distillbench.data.hub_images",
+    "distillbench.methods.no_kd",
+    "distillbench.methods.kd",
+    "distillbench.methods.fitnet",
+    "distillbench.methods.dkd",
+    "distillbench.methods.at",
+    "distillbench.models.builders",
+    "distillbench.models.local_cnn",
+    "distillbench.report.writers",
+)
+
+_loaded = False
+_loading = False
+
+
+def load_components() -> None:
+    """Import built-in component modules and plugins once (idempotent, re-entrant safe)."""
+    global _loaded, _loading
+    if _loaded or _loading:
+        return
+    _loading = True
+    try:
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+        for ep in entry_points(group=PLUGIN_GROUP):
+            try:
+                ep.load()
+            except Exception as exc:  # a broken plugin must not hide the built-ins
+                log.warning("plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
+        _loaded = True
+    finally:
+        _loading = False
