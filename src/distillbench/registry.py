@@ -13,6 +13,7 @@ that registers components when imported).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import logging
@@ -41,15 +42,11 @@ class Registry(Generic[T]):
 
         def decorator(obj: T) -> T:
             if name in self._items and self._items[name] is not obj:
-                raise ValueError(
-                    f"{self.kind} {name!r} is registered twice: {self._origins[name]} and {_origin(obj)}"
-                )
+                raise ValueError(f"{self.kind} {name!r} is registered twice: {self._origins[name]} and {_origin(obj)}")
             self._items[name] = obj
             self._origins[name] = _origin(obj)
-            try:
+            with contextlib.suppress(AttributeError, TypeError):
                 obj.registry_name = name  # type: ignore[attr-defined]
-            except (AttributeError, TypeError):
-                pass
             return obj
 
         return decorator

@@ -127,7 +127,8 @@ def read_results(path: str | Path, warn: bool = True) -> LoadReport:
                 continue
             if rec["schema_version"] != SCHEMA_VERSION:
                 problems.append(
-                    f"{p}:{n}: schema version {rec['schema_version']} (this distillbench reads {SCHEMA_VERSION}), skipped"
+                    f"{p}:{n}: schema version {rec['schema_version']} "
+                    f"(this distillbench reads {SCHEMA_VERSION}), skipped"
                 )
                 continue
             records.append(rec)

@@ -49,7 +49,7 @@ class DistillMethod(nn.Module):
         """Names of the features (task-card names) this method reads from both models."""
         return ()
 
-    def setup(self, student: ModelOutput, teacher: ModelOutput | None) -> None:  # noqa: B027
+    def setup(self, student: ModelOutput, teacher: ModelOutput | None) -> None:
         """Build learnable parts from the first batch's outputs (called once, before training)."""
 
     def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:

@@ -1,0 +1,258 @@
+"""The ``distillbench`` command: run, ls, report, validate.
+
+User errors (bad names, bad files, missing packages) print one clear message and exit 2; a run
+with failed jobs exits 1; an interrupted run exits 130 with its completed results kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from distillbench import __version__
+from distillbench.errors import DistillbenchError
+
+app = typer.Typer(
+    name="distillbench",
+    help="A benchmark suite for knowledge distillation: train teachers and students, measure, compare.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+log = logging.getLogger("distillbench")
+
+FORMATS = "md,csv,tex,html,json"
+
+
+def _split_ints(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise DistillbenchError(f"expected comma-separated integers like 0,1,2, got {text!r}") from None
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from distillbench.registry import WRITERS
+
+    names = tuple(f.strip() for f in text.split(",") if f.strip())
+    for n in names:
+        WRITERS.get(n)  # unknown names fail here, before any work
+    return names
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """distillbench: with no command, runs the embedded default suite (same as `distillbench run`)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if version:
+        console.print(f"distillbench {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+@app.command()
+def run(
+    suite: Annotated[str, typer.Argument(help="Suite name (benchmarks/<name>.yaml) or path.")] = "default",
+    seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds, overriding the suite's.")] = None,
+    smoke: Annotated[
+        bool, typer.Option(help="Tiny data, one short epoch, minimal timing: checks that it works.")
+    ] = False,
+    device: Annotated[str | None, typer.Option(help="cpu | cuda | auto (default: the suite's, usually auto).")] = None,
+    precision: Annotated[str | None, typer.Option(help="fp32 | bf16 | fp16 (default: the suite's).")] = None,
+    compile: Annotated[
+        bool | None, typer.Option("--compile/--no-compile", help="torch.compile for measurement.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where run directories go.")] = Path("runs"),
+    cache_dir: Annotated[str | None, typer.Option(help="Teacher cache (default ~/.cache/distillbench).")] = None,
+    format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
+    isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
+) -> None:
+    """Run a suite: train what needs training, measure every model, write the leaderboard.
+
+    Re-running resumes: jobs already recorded are skipped, and trained teachers come from the cache.
+
+    [bold]Examples[/bold]
+
+      distillbench run                                  # the embedded default suite, offline
+      distillbench run image_classification --seeds 0,1,2
+      distillbench run default --smoke                  # a quick check that everything works
+      distillbench run default --device cuda --precision bf16
+    """
+    from distillbench.config import DEVICES, PRECISIONS
+    from distillbench.runner import run_suite
+
+    if device is not None and device not in DEVICES:
+        raise DistillbenchError(f"--device must be one of {', '.join(DEVICES)}")
+    if precision is not None and precision not in PRECISIONS:
+        raise DistillbenchError(f"--precision must be one of {', '.join(PRECISIONS)}")
+    summary = run_suite(
+        suite,
+        seeds=_split_ints(seeds),
+        smoke=smoke,
+        device=device,
+        precision=precision,
+        compile=compile,
+        out_dir=out,
+        cache_dir=cache_dir,
+        isolate=isolate,
+        formats=_formats(format),
+    )
+    md = summary.out_dir / "leaderboard.md"
+    if md.exists():
+        console.print(md.read_text(), markup=False, highlight=False)
+    err.print(
+        f"{summary.ran} job(s) run, {summary.skipped} already recorded, {summary.failed} failed. "
+        f"Results: {summary.out_dir / 'results.jsonl'}; leaderboard: " + ", ".join(str(p) for p in summary.reports)
+    )
+    if summary.failed:
+        err.print(f"[red]{summary.failed} job(s) failed[/red]: see the 'error' field in the results file")
+        raise typer.Exit(1)
+
+
+@app.command("ls")
+def ls(
+    what: Annotated[str, typer.Argument(help="tasks | methods | models | suites | data | formats")] = "tasks",
+) -> None:
+    """List what is available.
+
+    [bold]Examples[/bold]
+
+      distillbench ls tasks      # task cards (tasks/*.yaml) and the adapters they use
+      distillbench ls methods    # registered distillation methods
+      distillbench ls models     # model schemes and local architectures
+      distillbench ls suites     # suites in benchmarks/
+    """
+    from distillbench import registry
+    from distillbench.config import list_names, load_card, load_suite
+
+    def doc(obj: Any) -> str:
+        return (obj.__doc__ or "").strip().splitlines()[0] if obj.__doc__ else ""
+
+    if what == "tasks":
+        for name in list_names("tasks"):
+            card = load_card(name)
+            console.print(f"{name:28} adapter={card.task} v{card.version}  {card.description}", markup=False)
+        console.print(f"adapters: {', '.join(registry.TASKS.names())}")
+    elif what == "methods":
+        for name, cls in registry.METHODS.items():
+            console.print(f"{name:12} {doc(cls)}", markup=False)
+    elif what == "models":
+        for name, fn in registry.MODELS.items():
+            console.print(f"{name + ':':14} {doc(fn)}", markup=False)
+        for name, fn in registry.ARCHITECTURES.items():
+            console.print(f"  local:{name:8} {doc(fn)}", markup=False)
+    elif what == "suites":
+        for name in list_names("benchmarks"):
+            suite = load_suite(name)
+            console.print(
+                f"{name:28} {len(suite.tasks)} task(s), seeds {suite.seeds}  {suite.description}", markup=False
+            )
+    elif what == "data":
+        for name, cls in registry.DATA_SOURCES.items():
+            console.print(f"{name:16} {doc(cls)}", markup=False)
+    elif what == "formats":
+        console.print(", ".join(registry.WRITERS.names()))
+    else:
+        raise DistillbenchError(f"unknown listing {what!r}: choose tasks, methods, models, suites, data or formats")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<suite>) or a results .jsonl file.")],
+    format: Annotated[str, typer.Option("--format", help="Comma-separated formats.")] = FORMATS,
+    out: Annotated[Path | None, typer.Option(help="Output directory (default: the run directory).")] = None,
+) -> None:
+    """Write leaderboard tables from recorded results (corrupt lines are reported and skipped).
+
+    [bold]Examples[/bold]
+
+      distillbench report runs/default
+      distillbench report runs/default/results.jsonl --format md,tex --out paper/
+    """
+    from distillbench.report import build_leaderboards, write_reports
+    from distillbench.results import read_results
+
+    formats = _formats(format)
+    loaded = read_results(run_dir, warn=False)
+    for problem in loaded.problems:
+        err.print(f"[yellow]warning:[/yellow] {problem}", markup=True, highlight=False)
+    if not loaded.records:
+        raise DistillbenchError(f"{run_dir}: no valid results to report")
+    target = out or (run_dir if run_dir.is_dir() else run_dir.parent)
+    paths = write_reports(build_leaderboards(loaded.records), target, list(formats))
+    md = Path(target) / "leaderboard.md"
+    if md.exists():
+        console.print(md.read_text(), markup=False, highlight=False)
+    err.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+@app.command()
+def validate(
+    suite: Annotated[str, typer.Argument(help="Suite name or path.")] = "default",
+) -> None:
+    """Check a suite and every task card it uses, without training anything.
+
+    Checks YAML syntax, schema (unknown keys), task adapters, data sources and their options,
+    methods and their options, model specs and the features each method reads.
+
+    [bold]Example[/bold]
+
+      distillbench validate default
+    """
+    from distillbench.validate import validate_suite
+
+    lines = validate_suite(suite)
+    for line in lines:
+        console.print(line, markup=False)
+    console.print(f"OK: {suite} is valid")
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one message and exit status 2."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except DistillbenchError as exc:
+        from distillbench.runner import RunInterrupted
+
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(130 if isinstance(exc, RunInterrupted) else 2)
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The data-source contract and shared helpers (finding package data, seeded splits)."""
+
+from __future__ import annotations
+
+import importlib.util
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from distillbench.adapters.base import DataSplits
+from distillbench.errors import MissingDependencyError
+
+
+@dataclass
+class NoOptions:
+    """Sources without options."""
+
+
+class DataSource(ABC):
+    """A registered data source; ``Options`` is validated from the task card's ``data.options``."""
+
+    registry_name: ClassVar[str]
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    @abstractmethod
+    def load(self, max_samples: int | None = None) -> DataSplits:
+        """Train/val/test splits (each capped at ``max_samples`` when given, e.g. in smoke mode)."""
+
+
+def build_source(name: str, options: dict[str, Any] | None, where: str = "") -> DataSource:
+    from distillbench.config import from_dict
+    from distillbench.registry import DATA_SOURCES
+
+    cls = DATA_SOURCES.get(name)
+    return cls(from_dict(cls.Options, options or {}, where=where or f"data source {name!r}"))
+
+
+def package_dir(package: str, install_hint: str) -> Path:
+    """The folder of an installed package, found without importing it (some import slowly)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(f"this data source needs the package {package!r}: {install_hint}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def split_indices(
+    labels: np.ndarray, val_fraction: float, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A stratified, seeded train/val/test split of indices (sorted within each split)."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(labels))
+    rest, test = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=labels)
+    val_share = val_fraction / (1.0 - test_fraction)
+    train, val = train_test_split(rest, test_size=val_share, random_state=seed, stratify=labels[rest])
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def cap(indices: np.ndarray, max_samples: int | None) -> np.ndarray:
+    return indices if max_samples is None else indices[:max_samples]

@@ -1,0 +1,19 @@
+"""The one in-memory image-classification layout every image source produces.
+
+A ``datasets.Dataset`` with ``image``: uint8 array (C, H, W) and ``label``: ``ClassLabel``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasets import Array3D, ClassLabel, Dataset, Features
+
+
+def image_dataset(images: np.ndarray, labels: np.ndarray, class_names: list[str]) -> Dataset:
+    """Wrap uint8 images (N, C, H, W) and integer labels as a ``datasets.Dataset``."""
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(f"images must be uint8 (N, C, H, W), got {images.dtype} {images.shape}")
+    features = Features(
+        {"image": Array3D(shape=tuple(images.shape[1:]), dtype="uint8"), "label": ClassLabel(names=class_names)}
+    )
+    return Dataset.from_dict({"image": images, "label": labels.astype(np.int64)}, features=features)

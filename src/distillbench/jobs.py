@@ -1,0 +1,109 @@
+"""Expanding a suite into jobs: task x role x model x method x seed.
+
+Each task card yields one teacher job (trained once with the card's ``teacher_seed`` and cached by
+config hash) and one student job per student x method x seed. A job's id hashes everything that
+defines its result (the resolved card, method options, seed, device, precision, protocol), so a
+re-run skips exactly the jobs whose results are already recorded and redoes any whose
+configuration changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from distillbench.config import (
+    SMOKE_MEASURE,
+    MeasureConfig,
+    SuiteConfig,
+    TaskCard,
+    config_hash,
+    load_card,
+    to_plain,
+)
+from distillbench.errors import ConfigError
+
+
+@dataclass
+class Job:
+    """Everything a worker process needs to produce one Result (plain data, picklable)."""
+
+    suite: str
+    card: str  # path of the task card
+    role: str  # "teacher" | "student"
+    model_name: str
+    method: str | None
+    seed: int
+    device: str
+    precision: str
+    compile: bool
+    smoke: bool
+    measure: dict[str, Any]
+    cache_dir: str
+    card_hash: str = ""
+    job_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.job_id:
+            fields = asdict(self)
+            fields.pop("job_id")
+            fields.pop("card")  # the card's content is in card_hash; its location does not matter
+            fields.pop("cache_dir")
+            self.job_id = config_hash(fields)
+
+    @property
+    def label(self) -> str:
+        who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.method}"
+        return f"{self.suite}/{_card_name(self.card)}: {self.role} {who} (seed {self.seed})"
+
+
+def _card_name(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).stem
+
+
+def card_hash(card: TaskCard) -> str:
+    return config_hash(to_plain(card))
+
+
+def expand_jobs(
+    suite: SuiteConfig,
+    *,
+    seeds: list[int] | None = None,
+    smoke: bool = False,
+    device: str | None = None,
+    precision: str | None = None,
+    compile: bool | None = None,
+    cache_dir: str,
+) -> list[Job]:
+    """The suite's jobs in run order: per task, the teacher first, then students by method and seed."""
+    measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
+    common = {
+        "suite": suite.name,
+        "device": device or suite.device,
+        "precision": precision or suite.precision,
+        "compile": suite.compile if compile is None else compile,
+        "smoke": smoke,
+        "measure": to_plain(measure),
+        "cache_dir": cache_dir,
+    }
+    jobs: list[Job] = []
+    for entry in suite.tasks:
+        card = load_card(entry.card)
+        chash = card_hash(card)
+        methods = entry.methods if entry.methods is not None else list(card.methods)
+        unknown = [m for m in methods if m not in card.methods]
+        if unknown:
+            raise ConfigError(
+                f"{suite.path}: task {card.name!r} has no method(s) {', '.join(unknown)}; "
+                f"its card ({card.path}) lists: {', '.join(card.methods)}"
+            )
+        students = [card.student(s) for s in entry.students] if entry.students else card.students
+        base = {**common, "card": card.path, "card_hash": chash}
+        jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
+        for student in students:
+            for method in methods:
+                for seed in seeds if seeds is not None else suite.seeds:
+                    jobs.append(Job(role="student", model_name=student.name, method=method, seed=seed, **base))
+    return jobs

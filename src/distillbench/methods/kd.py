@@ -1,0 +1,81 @@
+"""Knowledge distillation from the teacher's temperature-softened class distribution.
+
+Hinton, Vinyals & Dean (2015), "Distilling the Knowledge in a Neural Network",
+NIPS 2014 Deep Learning Workshop, arXiv:1503.02531.
+
+    loss = (1 - alpha) * task + alpha * T² * KL(softmax(t / T) || softmax(s / T))
+
+The KL divergence is summed over classes and averaged over rows: over the batch for (N, C) logits
+(PyTorch's ``batchmean``), over the valid positions (``mask``) for (N, T, C) per-token logits. The
+T² factor keeps the soft term's gradients on the same scale whatever the temperature (paper, sec. 2).
+The logged parts are the unweighted terms: ``task`` and ``kd`` (= T² * KL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from distillbench.adapters.base import Batch, ModelOutput
+from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.registry import METHODS
+
+
+@dataclass
+class KDOptions:
+    #: softmax temperature T, applied to both models' logits
+    temperature: float = 4.0
+    #: weight of the distillation term; the task loss gets ``1 - alpha``
+    alpha: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
+
+
+def soft_kl(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """T² * KL(teacher || student) of the softened distributions over the last dim, averaged over rows.
+
+    Rows are samples for (N, C) logits and positions for (N, T, C) logits; ``mask`` (N, T) keeps
+    only the valid positions. The teacher is detached; the arithmetic is done in float32.
+    """
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(
+            f"student and teacher logits differ in shape: {tuple(student_logits.shape)} vs "
+            f"{tuple(teacher_logits.shape)} (KD needs the same classes / vocabulary)"
+        )
+    log_s = F.log_softmax(student_logits.float() / temperature, dim=-1)
+    log_t = F.log_softmax(teacher_logits.detach().float() / temperature, dim=-1)
+    kl = F.kl_div(log_s, log_t, reduction="none", log_target=True).sum(-1)  # one value per row
+    if mask is None:
+        return kl.mean() * temperature**2
+    if mask.shape != kl.shape:
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not match logits {tuple(student_logits.shape)}")
+    mask = mask.bool()
+    return kl.masked_fill(~mask, 0.0).sum() / mask.sum().clamp_min(1) * temperature**2
+
+
+@METHODS.register("kd")
+class HintonKD(DistillMethod):
+    """Vanilla KD on logits; works for classification and per-token (text, speech) logits."""
+
+    Options: ClassVar[type] = KDOptions
+
+    def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
+        if teacher is None:
+            raise ValueError("kd needs the teacher's outputs")
+        o = self.options
+        task = task_loss(student)
+        mask = student.mask if student.mask is not None else teacher.mask
+        kd = soft_kl(student.logits, teacher.logits, o.temperature, mask)
+        return {"loss": (1.0 - o.alpha) * task + o.alpha * kd, "task": task, "kd": kd}

@@ -1,0 +1,80 @@
+"""Builders for the model schemes: ``timm:``, ``torchvision:`` and ``local:``.
+
+Hub weights are only fetched when a spec asks for them (``pretrained=True``); offline that fails
+with a message saying so, instead of hanging.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+from torch import nn
+
+from distillbench.errors import ConfigError, DistillbenchError, MissingDependencyError
+from distillbench.models.spec import ModelSpec
+from distillbench.registry import ARCHITECTURES, MODELS
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+
+
+@MODELS.register("timm")
+def build_timm(spec: ModelSpec, num_classes: int, in_channels: int = 3, **_: Any) -> nn.Module:
+    """Any timm model (Wightman, "PyTorch Image Models", 2019): ``timm:resnet18(pretrained=True)``."""
+    try:
+        import timm
+    except ImportError:
+        raise MissingDependencyError("timm models need timm: pip install 'distillbench[vision]'") from None
+    kwargs = dict(spec.kwargs)
+    pretrained = bool(kwargs.pop("pretrained", False))
+    if not timm.is_model(spec.name):
+        import difflib
+
+        close = difflib.get_close_matches(spec.name, timm.list_models(), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ConfigError(f"unknown timm model {spec.name!r}.{hint} See timm.list_models().")
+    if pretrained and _offline():
+        raise DistillbenchError(f"{spec.text}: pretrained weights come from the hub, but HF_HUB_OFFLINE is set")
+    try:
+        return timm.create_model(
+            spec.name, pretrained=pretrained, num_classes=num_classes, in_chans=in_channels, **kwargs
+        )
+    except TypeError as exc:
+        raise ConfigError(f"{spec.text}: {exc}") from None
+    except OSError as exc:  # weights could not be fetched
+        raise DistillbenchError(f"{spec.text}: could not load pretrained weights: {exc}") from None
+
+
+@MODELS.register("torchvision")
+def build_torchvision(spec: ModelSpec, num_classes: int, in_channels: int = 3, **_: Any) -> nn.Module:
+    """A torchvision classification model, ``weights=None`` unless ``weights='DEFAULT'`` is given."""
+    try:
+        import torchvision
+    except ImportError:
+        raise MissingDependencyError(
+            "torchvision models need torchvision: pip install 'distillbench[vision]'"
+        ) from None
+    if spec.name not in torchvision.models.list_models():
+        raise ConfigError(f"unknown torchvision model {spec.name!r}; see torchvision.models.list_models()")
+    if in_channels != 3:
+        raise ConfigError(f"{spec.text}: torchvision models take 3-channel images; set the data source's channels: 3")
+    kwargs = dict(spec.kwargs)
+    weights = kwargs.pop("weights", None)
+    if weights is not None:
+        return torchvision.models.get_model(spec.name, weights=weights, **kwargs)
+    return torchvision.models.get_model(spec.name, weights=None, num_classes=num_classes, **kwargs)
+
+
+@MODELS.register("local")
+def build_local(spec: ModelSpec, **context: Any) -> nn.Module:
+    """A small architecture defined in distillbench (``distillbench ls models`` lists them)."""
+    arch = ARCHITECTURES.get(spec.name)
+    accepted = inspect.signature(arch).parameters
+    given = {k: v for k, v in context.items() if k in accepted}
+    try:
+        return arch(**given, **spec.kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{spec.text}: {exc}") from None

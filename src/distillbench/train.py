@@ -1,0 +1,174 @@
+"""The one training loop, for teachers and students alike.
+
+The loop knows nothing about tasks or methods: the adapter batches and runs forward passes, the
+method turns student (and teacher) outputs into a loss, forward hooks collect the features the
+method names. SGD or AdamW, cosine or constant schedule with optional linear warm-up, autocast
+for bf16/fp16 (with a gradient scaler for fp16 on CUDA). A NaN/inf loss stops training with an
+error naming the epoch and step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from distillbench.adapters.base import DataSplits, TaskAdapter
+from distillbench.config import TrainConfig
+from distillbench.errors import ConfigError
+from distillbench.features import FeatureHooks
+from distillbench.measure import autocast
+from distillbench.methods.base import DistillMethod
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class TrainStats:
+    wall_time_s: float = 0.0
+    samples: int = 0
+    steps: int = 0
+    epochs: int = 0
+    samples_per_s: float = 0.0
+    final_loss: float = float("nan")
+    loss_parts: dict[str, float] = field(default_factory=dict)
+    epoch_losses: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def feature_paths(method: DistillMethod, features: Mapping[str, str], model_name: str) -> dict[str, str]:
+    """The module paths for the features a method reads; a missing name is a config error."""
+    wanted = method.feature_names()
+    missing = [f for f in wanted if f not in features]
+    if missing:
+        raise ConfigError(
+            f"method {method.registry_name!r} reads feature(s) {', '.join(missing)}, but model {model_name!r} "
+            f"declares only: {', '.join(features) or '(none)'} — add them under 'features:' in the task card"
+        )
+    return {f: features[f] for f in wanted}
+
+
+def _optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train_model(
+    adapter: TaskAdapter,
+    model: nn.Module,
+    data: DataSplits,
+    cfg: TrainConfig,
+    method: DistillMethod,
+    *,
+    seed: int,
+    device: torch.device,
+    precision: str = "fp32",
+    teacher: nn.Module | None = None,
+    student_features: Mapping[str, str] | None = None,
+    teacher_features: Mapping[str, str] | None = None,
+    names: tuple[str, str] = ("student", "teacher"),
+    progress: Progress | None = None,
+) -> TrainStats:
+    """Train ``model`` in place with ``method`` (``no_kd`` for plain supervised training)."""
+    if method.needs_teacher and teacher is None:
+        raise ValueError(f"method {method.registry_name!r} needs a teacher")
+    s_paths = feature_paths(method, student_features or {}, names[0])
+    t_paths = feature_paths(method, teacher_features or {}, names[1]) if method.needs_teacher else {}
+    model.to(device).train()
+    if teacher is not None and method.needs_teacher:
+        teacher.to(device).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+    method.to(device)
+    steps_per_epoch = math.ceil(len(data.train) / cfg.batch_size)
+    if cfg.max_batches_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, cfg.max_batches_per_epoch)
+    total = steps_per_epoch * cfg.epochs
+    amp = lambda: autocast(device, precision)  # noqa: E731
+    scaler = torch.amp.GradScaler("cuda", enabled=precision == "fp16" and device.type == "cuda")
+    optimizer: torch.optim.Optimizer | None = None
+    stats = TrainStats()
+    step = 0
+    start = time.perf_counter()
+    with FeatureHooks(model, s_paths, names[0]) as s_hooks, contextlib.ExitStack() as stack:
+        t_hooks = stack.enter_context(FeatureHooks(teacher, t_paths, names[1])) if t_paths and teacher else None
+        for epoch in range(cfg.epochs):
+            method.on_epoch_start(epoch, cfg.epochs)
+            epoch_loss, epoch_parts, n_batches = 0.0, {}, 0
+            for i, batch in enumerate(
+                adapter.batches(data.train, cfg.batch_size, shuffle=True, seed=seed * 1000 + epoch)
+            ):
+                if i >= steps_per_epoch:
+                    break
+                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                t_out = None
+                if method.needs_teacher:
+                    with torch.no_grad(), amp():
+                        t_out = adapter.forward(teacher, batch)
+                    if t_hooks:
+                        t_out.features = t_hooks.take()
+                with amp():
+                    s_out = adapter.forward(model, batch)
+                    s_out.features = s_hooks.take()
+                    if optimizer is None:  # projections are built from the first batch's shapes
+                        method.setup(s_out, t_out)
+                        method.to(device)
+                        params = [p for p in (*model.parameters(), *method.parameters()) if p.requires_grad]
+                        optimizer = _optimizer(params, cfg)
+                        base_lrs = [g["lr"] for g in optimizer.param_groups]
+                    parts = method.loss(s_out, t_out, batch)
+                loss = parts["loss"]
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch + 1}, step {i + 1}")
+                factor = _lr_factor(step, total, int(cfg.warmup_epochs * steps_per_epoch), cfg.schedule)
+                for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+                    group["lr"] = base * factor
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if cfg.grad_clip:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                step += 1
+                n_batches += 1
+                stats.samples += len(next(iter(batch.values())))
+                epoch_loss += loss.item()
+                for k, v in parts.items():
+                    epoch_parts[k] = epoch_parts.get(k, 0.0) + float(v.detach())
+                if progress:
+                    progress(step, total, f"epoch {epoch + 1}/{cfg.epochs} loss {epoch_loss / n_batches:.4f}")
+            stats.epoch_losses.append(epoch_loss / max(1, n_batches))
+            stats.loss_parts = {k: v / max(1, n_batches) for k, v in epoch_parts.items()}
+    stats.wall_time_s = time.perf_counter() - start
+    stats.steps, stats.epochs = step, cfg.epochs
+    stats.samples_per_s = stats.samples / stats.wall_time_s if stats.wall_time_s > 0 else 0.0
+    stats.final_loss = stats.epoch_losses[-1] if stats.epoch_losses else float("nan")
+    model.eval()
+    return stats

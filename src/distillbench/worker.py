@@ -1,0 +1,165 @@
+"""One job, start to finish: data, teacher (trained or loaded from cache), student, measurement.
+
+Runs inside a fresh process (see runner.py) so one job's memory never leaks into the next, but is
+plain code that tests can also call in-process. Teachers are cached under
+``<cache_dir>/teachers/<card>-<hash>.pt`` (state dict + training metadata, loaded with
+``weights_only=True``) and reused by every student job and every later run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from distillbench import measure
+from distillbench.adapters.base import DataSplits, TaskAdapter
+from distillbench.config import SMOKE_TRAIN, MeasureConfig, ModelConfig, TaskCard, TrainConfig, config_hash, from_dict
+from distillbench.config import load_card as _load_card
+from distillbench.env import collect_env
+from distillbench.jobs import Job
+from distillbench.methods.base import build_method
+from distillbench.registry import TASKS
+from distillbench.results import Result
+from distillbench.train import TrainStats, seed_everything, train_model
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+
+
+def train_config(card: TaskCard, model: ModelConfig, base: TrainConfig, smoke: bool) -> TrainConfig:
+    """The card's train settings for a role, with the model's overrides and smoke limits applied."""
+    cfg = from_dict(TrainConfig, {**base.__dict__, **model.train}, where=f"{card.path} {model.name}.train")
+    return replace(cfg, **SMOKE_TRAIN) if smoke else cfg
+
+
+def teacher_cache_path(job: Job, card: TaskCard, cfg: TrainConfig, data_version: str) -> Path:
+    key = config_hash(card.task, card.data, card.teacher, cfg, card.teacher_seed, job.precision, data_version)
+    return Path(job.cache_dir) / "teachers" / f"{card.name}-{key}.pt"
+
+
+def get_teacher(
+    job: Job, card: TaskCard, adapter: TaskAdapter, data: DataSplits, device: torch.device, progress: Progress | None
+) -> tuple[nn.Module, dict[str, Any]]:
+    """The trained teacher: loaded from the cache, or trained with ``no_kd`` and cached atomically."""
+    cfg = train_config(card, card.teacher, card.teacher_train, job.smoke)
+    path = teacher_cache_path(job, card, cfg, str(data.info.get("version")))
+    seed_everything(card.teacher_seed)
+    model = adapter.build_model(card.teacher.model, data)
+    if path.is_file():
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(blob["state_dict"])
+        log.info("teacher %s loaded from cache %s", card.teacher.name, path)
+        return model.to(device).eval(), {**blob["training"], "cached": True, "cache_path": str(path)}
+    stats = train_model(
+        adapter,
+        model,
+        data,
+        cfg,
+        build_method("no_kd"),
+        seed=card.teacher_seed,
+        device=device,
+        precision=job.precision,
+        names=(card.teacher.name, ""),
+        progress=progress,
+    )
+    training = {**stats.to_dict(), "config": cfg.__dict__}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "training": training}, tmp)
+    os.replace(tmp, path)
+    return model.eval(), {**training, "cached": False, "cache_path": str(path)}
+
+
+def run_job(job: Job, progress: Progress | None = None) -> Result:
+    """Train (or load) and measure the job's model; return its Result record."""
+    card = _load_card(job.card)
+    device = measure.resolve_device(job.device)
+    adapter: TaskAdapter = TASKS.get(card.task)(card)
+    data = adapter.load_data(smoke=job.smoke)
+    amp = lambda: measure.autocast(device, job.precision)  # noqa: E731
+    teacher, teacher_training = None, {}
+    method_options: dict[str, Any] | None = None
+    if job.role == "teacher":
+        model, training = get_teacher(job, card, adapter, data, device, progress)
+        model_cfg = card.teacher
+    else:
+        model_cfg = card.student(job.model_name)
+        method_options = card.methods.get(job.method or "", {})
+        method = build_method(job.method or "", method_options, where=f"{card.path} methods.{job.method}")
+        if method.needs_teacher:
+            teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
+        seed_everything(job.seed)
+        model = adapter.build_model(model_cfg.model, data)
+        cfg = train_config(card, model_cfg, card.student_train, job.smoke)
+        stats: TrainStats = train_model(
+            adapter,
+            model,
+            data,
+            cfg,
+            method,
+            seed=job.seed,
+            device=device,
+            precision=job.precision,
+            teacher=teacher,
+            student_features=model_cfg.features,
+            teacher_features=card.teacher.features,
+            names=(model_cfg.name, card.teacher.name),
+            progress=progress,
+        )
+        training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False}
+        del teacher  # free its memory before measuring the student
+    model = model.to(device).eval()
+    if progress:
+        progress(0, 0, "evaluating")
+    quality = adapter.evaluate(model, data.test, device, amp)
+    quality["val"] = {k: v for k, v in adapter.evaluate(model, data.val, device, amp).items() if k in adapter.metrics}
+    if progress:
+        progress(0, 0, "measuring speed and memory")
+    mcfg = from_dict(MeasureConfig, job.measure, where="measure")
+    figures = measure.measure_model(
+        model,
+        lambda bs: {k: v.to(device) for k, v in adapter.example_inputs(data, bs).items()},
+        adapter.infer,
+        mcfg,
+        device,
+        precision=job.precision,
+        compile=job.compile,
+    )
+    figures["speed"].update(throughput_unit=f"{adapter.sample_unit}/s", inputs=adapter.describe_inputs(data))
+    return Result(
+        job_id=job.job_id,
+        suite=job.suite,
+        task=card.name,
+        task_version=card.version,
+        role=job.role,
+        model_name=model_cfg.name,
+        model_spec=model_cfg.model,
+        method=job.method,
+        seed=job.seed,
+        primary_metric=adapter.metric,
+        quality=quality,
+        higher_is_better=dict(adapter.metrics),
+        speed=figures["speed"],
+        memory=figures["memory"],
+        size=figures["size"],
+        training=training,
+        config={
+            "method_options": method_options,
+            "features": model_cfg.features,
+            "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
+            "measure": job.measure,
+            "smoke": job.smoke,
+            "teacher_training": {k: teacher_training.get(k) for k in ("cached", "cache_path")} or None,
+            "card": card.path,
+            "card_hash": job.card_hash,
+        },
+        config_hash=job.card_hash,
+        env=collect_env(device),
+    )

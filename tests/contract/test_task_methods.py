@@ -1,0 +1,69 @@
+"""Every task card x every method: one short training run and a full measurement, in-process.
+
+Generated from the registry and the shipped cards, so a new card or method is tested the moment
+it exists (as timm does for models).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from distillbench.config import SMOKE_MEASURE, list_names, load_card, to_plain
+from distillbench.jobs import Job
+from distillbench.registry import TASKS
+from distillbench.worker import run_job
+
+CASES = [(card, method) for card in list_names("tasks") for method in load_card(card).methods]
+
+
+def _job(card: str, role: str, method: str | None, cache: str, seed: int = 0) -> Job:
+    c = load_card(card)
+    return Job(
+        suite="contract",
+        card=c.path,
+        role=role,
+        model_name=c.teacher.name if role == "teacher" else c.students[0].name,
+        method=method,
+        seed=seed,
+        device="cpu",
+        precision="fp32",
+        compile=False,
+        smoke=True,
+        measure=to_plain(SMOKE_MEASURE),
+        cache_dir=cache,
+    )
+
+
+@pytest.mark.parametrize(("card", "method"), CASES)
+def test_student_trains_and_is_measured(card: str, method: str, tmp_path_factory) -> None:
+    cache = str(tmp_path_factory.getbasetemp() / "contract-cache")
+    result = run_job(_job(card, "student", method, cache))
+    assert result.status == "ok" and result.method == method and result.role == "student"
+    adapter = TASKS.get(load_card(card).task)
+    assert set(adapter.metrics) <= set(result.quality)
+    primary = result.quality[adapter.metric]
+    assert 0.0 <= primary <= 1.0 or not adapter.metrics[adapter.metric]
+    assert result.training["steps"] >= 1 and math.isfinite(result.training["final_loss"])
+    assert result.speed["throughput"] > 0 and result.speed["latency_p50_ms"] > 0
+    assert result.speed["throughput_unit"].endswith("/s")
+    assert result.size["params"] > 0 and result.size["bytes_on_disk"] > 0
+    assert result.env["torch"] and result.env["device"] == "cpu"
+    if method != "no_kd":
+        assert result.config["teacher_training"]["cache_path"]
+
+
+def test_teacher_is_cached_and_reused(tmp_path) -> None:
+    first = run_job(_job("digits", "teacher", None, str(tmp_path)))
+    second = run_job(_job("digits", "teacher", None, str(tmp_path)))
+    assert first.training["cached"] is False and second.training["cached"] is True
+    assert first.training["cache_path"] == second.training["cache_path"]
+    assert first.quality["accuracy"] == second.quality["accuracy"]  # the same weights
+
+
+def test_same_seed_same_student(tmp_path) -> None:
+    a = run_job(_job("digits", "student", "kd", str(tmp_path), seed=3))
+    b = run_job(_job("digits", "student", "kd", str(tmp_path), seed=3))
+    assert a.training["final_loss"] == pytest.approx(b.training["final_loss"], rel=1e-6)
+    assert a.job_id == b.job_id

@@ -1,0 +1,164 @@
+"""The command line end to end, in real subprocesses (each job in its own process, as users run it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CLI = [sys.executable, "-m", "distillbench.cli"]
+
+
+def cli(*args: str, cwd: Path | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=os.environ.copy()
+    )
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("runs")
+    proc = cli("run", "quick", "--smoke", "--out", str(out))
+    return out / "quick-smoke", proc
+
+
+def test_run_writes_results_and_every_leaderboard_format(quick_run) -> None:
+    run_dir, proc = quick_run
+    assert proc.returncode == 0, proc.stderr
+    assert "## digits" in proc.stdout and "| cnn-w4 |" in proc.stdout  # the leaderboard is printed
+    assert "3 job(s) run, 0 already recorded, 0 failed" in proc.stderr
+    lines = (run_dir / "results.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert sorted((r["role"], r["method"]) for r in records) == [
+        ("student", "kd"),
+        ("student", "no_kd"),
+        ("teacher", None),
+    ]
+    for ext in ("md", "csv", "tex", "html", "json"):
+        assert (run_dir / f"leaderboard.{ext}").stat().st_size > 0
+    assert json.loads((run_dir / "resolved.json").read_text())["suite"]["name"] == "quick"
+
+
+def test_rerun_resumes_without_redoing_jobs(quick_run) -> None:
+    run_dir, _ = quick_run
+    proc = cli("run", "quick", "--smoke", "--out", str(run_dir.parent))
+    assert proc.returncode == 0, proc.stderr
+    assert "0 job(s) run, 3 already recorded" in proc.stderr
+    assert len((run_dir / "results.jsonl").read_text().splitlines()) == 3
+
+
+def test_report_skips_a_corrupt_line_and_keeps_the_rest(quick_run, tmp_path) -> None:
+    run_dir, _ = quick_run
+    copy = tmp_path / "results.jsonl"
+    good = (run_dir / "results.jsonl").read_text().splitlines()
+    copy.write_text("\n".join([good[0], '{"job_id": "x", "broken', *good[1:]]) + "\n")
+    proc = cli("report", str(copy), "--format", "md,csv", "--out", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"{copy}:2: corrupt line skipped" in proc.stderr.replace("\n", "")
+    assert (tmp_path / "rep" / "leaderboard.csv").exists() and "| cnn-w4 |" in proc.stdout
+    assert copy.read_text().count("\n") == 4  # nothing rewritten
+
+
+@pytest.mark.parametrize("what", ["tasks", "methods", "models", "suites", "data", "formats"])
+def test_ls(what: str) -> None:
+    proc = cli("ls", what)
+    assert proc.returncode == 0, proc.stderr
+    expected = {
+        "tasks": "image_classification",
+        "methods": "fitnet",
+        "models": "local:resnet",
+        "suites": "default",
+        "data": "embedded_mnist",
+        "formats": "tex",
+    }[what]
+    assert expected in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "ls", "report", "validate"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    proc = cli(command, "--help")
+    assert proc.returncode == 0 and "Example" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "defualt"], "Did you mean 'default'"),
+        (["ls", "widgets"], "unknown listing 'widgets'"),
+        (["run", "quick", "--format", "xlsx"], "unknown report format 'xlsx'"),
+        (["run", "quick", "--precision", "fp8"], "--precision must be one of"),
+        (["report", "/nonexistent/run"], "no results file"),
+    ],
+)
+def test_bad_input_gives_one_clear_message(args: list[str], message: str) -> None:
+    proc = cli(*args)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert message in proc.stderr.replace("\n", " ")
+    assert "Traceback" not in proc.stderr
+
+
+def test_validate_reports_file_and_line_for_bad_suites(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("name: b\ntasks:\n  - card: digits\n    methods: [no_kd, kdd]\n")
+    proc = cli("validate", str(tmp_path / "broken.yaml"))
+    assert proc.returncode == 2 and "kdd" in proc.stderr
+    (tmp_path / "typo.yaml").write_text("name: t\ntasks: [{card: digits}]\nseeds: [0]\nmesure: {}\n")
+    proc = cli("validate", str(tmp_path / "typo.yaml"))
+    assert proc.returncode == 2 and f"{tmp_path / 'typo.yaml'}:4" in proc.stderr.replace("\n", "")
+    (tmp_path / "bad.yaml").write_text("name: [\n")
+    proc = cli("validate", str(tmp_path / "bad.yaml"))
+    assert proc.returncode == 2 and "malformed YAML" in proc.stderr
+    proc = cli("validate", "quick")
+    assert proc.returncode == 0 and "OK" in proc.stdout
+
+
+def _wait_for_lines(path: Path, n: int, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and len(path.read_text().splitlines()) >= n:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"run ended early: {proc.communicate()}")
+        time.sleep(0.2)
+    raise AssertionError("no result in time")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_run_keeps_results_and_resumes(sig: signal.Signals, tmp_path: Path) -> None:
+    results = tmp_path / "quick-smoke" / "results.jsonl"
+    proc = subprocess.Popen(
+        [*CLI, "run", "quick", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for_lines(results, 1, proc)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    kept = results.read_text().splitlines()
+    assert 1 <= len(kept) <= 3
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert "run the same command again to resume" in stderr.replace("\n", " ")
+    resumed = cli("run", "quick", "--smoke", "--out", str(tmp_path))
+    assert resumed.returncode == 0, resumed.stderr
+    final = [json.loads(line) for line in results.read_text().splitlines()]
+    assert final[: len(kept)] == [json.loads(line) for line in kept]  # nothing written before was lost
+    assert len({r["job_id"] for r in final}) == len(final) == 3  # every job exactly once
+
+
+def test_python_api(tmp_path: Path) -> None:
+    import distillbench
+
+    results = distillbench.run("quick", smoke=True, out_dir=tmp_path, isolate=False, show_progress=False)
+    assert {(r.role, r.method) for r in results} == {("teacher", None), ("student", "no_kd"), ("student", "kd")}
+    df = distillbench.load_results(str(tmp_path / "quick-smoke"))
+    assert len(df) == 3 and "quality.accuracy" in df.columns and "speed.throughput" in df.columns

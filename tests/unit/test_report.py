@@ -1,0 +1,259 @@
+"""Leaderboard table model and report writers, on synthetic result records with known numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+import pytest
+
+from distillbench.errors import ResultsError, UnknownNameError
+from distillbench.report import table, writers
+from distillbench.report.table import Leaderboard, build_leaderboards
+from distillbench.report.writers import parse_json, write_csv, write_html, write_json, write_latex, write_markdown
+
+TASK = "digits"
+
+
+def record(
+    role: str,
+    model: str,
+    method: str | None,
+    seed: int,
+    acc: float,
+    throughput: float,
+    *,
+    task: str = TASK,
+    status: str = "ok",
+    spec: str | None = None,
+    gpu_mb: float | None = None,
+) -> dict[str, Any]:
+    memory: dict[str, Any] = {"peak_rss_mb": 500.0 + seed}
+    if gpu_mb is not None:
+        memory["peak_allocated_mb"] = gpu_mb
+    return {
+        "schema_version": 1,
+        "job_id": f"{task}/{role}/{model}/{method}/{seed}",
+        "suite": "test",
+        "task": task,
+        "task_version": 1,
+        "role": role,
+        "model_name": model,
+        "model_spec": spec or f"local:{model}",
+        "method": method,
+        "seed": seed,
+        "status": status,
+        "error": None if status == "ok" else "Traceback ...\nRuntimeError: CUDA out of memory",
+        "primary_metric": "accuracy",
+        "quality": {"accuracy": acc, "macro_f1": acc - 0.01, "accuracy_ci95": [acc - 0.02, acc + 0.02]},
+        "higher_is_better": {"accuracy": True, "macro_f1": True},
+        "speed": {
+            "throughput": throughput,
+            "throughput_unit": "images/s",
+            "throughput_batch_size": 256,
+            "latency_p50_ms": 2.0,
+            "device": "cpu",
+            "precision": "fp32",
+        },
+        "memory": memory,
+        "size": {"params": 1_234_567 if role == "teacher" else 45_600, "mflops_per_sample": 12.5},
+        "training": {"wall_time_s": 1.0},
+        "env": {"git_sha": "abc1234", "torch": "2.3.0", "device_name": "x86"},
+    }
+
+
+def synthetic() -> list[dict[str, Any]]:
+    recs = [record("teacher", "big", None, 0, 0.98, 1000.0)]
+    for seed, acc in enumerate([0.90, 0.91, 0.92]):
+        recs.append(record("student", "small", "no_kd", seed, acc, 4000.0))
+    for seed, acc in enumerate([0.92, 0.93, 0.94]):
+        recs.append(record("student", "small", "kd", seed, acc, 4000.0 + 100 * seed))
+    recs.append(record("student", "small", "dkd", 0, 0.5, 1.0, status="failed"))
+    recs.append(record("student", "res_net", "no_kd", 0, 0.85, 2000.0))
+    recs.append(record("student", "<script>alert(1)</script>", "at", 0, 0.80, 3000.0))
+    recs.append(record("teacher", "other_teacher", None, 0, 0.5, 10.0, task="another"))
+    return recs
+
+
+@pytest.fixture
+def boards() -> list[Leaderboard]:
+    return build_leaderboards(synthetic())
+
+
+def rows_by(board: Leaderboard) -> dict[tuple[str, str | None], table.Row]:
+    return {(r.model, r.method): r for r in board.rows}
+
+
+def test_tasks_are_separated(boards: list[Leaderboard]) -> None:
+    assert [b.task for b in boards] == ["another", TASK]
+    assert [r.model for r in boards[0].rows] == ["other_teacher"]
+    assert "other_teacher" not in {r.model for r in boards[1].rows}
+
+
+def test_aggregates_over_seeds(boards: list[Leaderboard]) -> None:
+    board = boards[1]
+    assert board.primary_metric == "accuracy" and board.higher_is_better
+    rows = rows_by(board)
+    base, kd, teacher = rows[("small", "no_kd")], rows[("small", "kd")], rows[("big", None)]
+    assert base.mean == pytest.approx(0.91) and base.std == pytest.approx(0.01) and base.n == 3
+    assert kd.mean == pytest.approx(0.93) and kd.std == pytest.approx(0.01) and kd.seeds == [0, 1, 2]
+    assert teacher.n == 1 and teacher.std is None and teacher.method is None and teacher.method_label == "—"
+    assert kd.secondary["macro_f1"] == pytest.approx(0.92)
+    assert board.secondary == ["macro_f1"]  # accuracy_ci95 (a list) is not a metric
+    assert kd.peak_memory_mb == pytest.approx(501.0) and kd.peak_memory_source == "rss"
+    assert teacher.params == 1_234_567 and teacher.mflops == 12.5 and teacher.latency_p50_ms == 2.0
+
+
+def test_delta_and_speedup(boards: list[Leaderboard]) -> None:
+    rows = rows_by(boards[1])
+    kd = rows[("small", "kd")]
+    assert kd.delta == pytest.approx(0.93 - 0.91) and kd.verdict == "better"
+    assert rows[("small", "no_kd")].delta is None and rows[("big", None)].delta is None
+    assert kd.throughput == pytest.approx(4100.0) and kd.throughput_unit == "images/s"
+    assert kd.speedup == pytest.approx(4100.0 / 1000.0)
+    assert rows[("big", None)].speedup == pytest.approx(1.0)
+    assert rows[("res_net", "no_kd")].speedup == pytest.approx(2.0)
+    # a student without its own no_kd run gets no Δ (never another model's baseline)
+    assert rows[("<script>alert(1)</script>", "at")].delta is None
+    assert any("no no_kd result for <script>" in n for n in boards[1].notes)
+
+
+def test_verdict_follows_metric_direction() -> None:
+    assert table.delta_verdict(0.5, higher_is_better=True) == "better"
+    assert table.delta_verdict(0.5, higher_is_better=False) == "worse"
+    assert table.delta_verdict(-0.5, higher_is_better=False) == "better"
+    assert table.delta_verdict(0.0, higher_is_better=True) == "same"
+    recs = [record("student", "s", "no_kd", 0, 0.30, 1.0), record("student", "s", "kd", 0, 0.20, 1.0)]
+    for r in recs:
+        r["primary_metric"], r["higher_is_better"] = "wer", {"wer": False}
+        r["quality"] = {"wer": r["quality"]["accuracy"]}
+    (board,) = build_leaderboards(recs)
+    kd = rows_by(board)[("s", "kd")]
+    assert kd.delta == pytest.approx(-0.10) and kd.verdict == "better"
+    assert "-10.00 (better)" in write_markdown([board]) and "wer (%) ↓" in write_markdown([board])
+
+
+def test_row_order_and_failed_jobs(boards: list[Leaderboard]) -> None:
+    board = boards[1]
+    assert [(r.model, r.method) for r in board.rows] == [
+        ("big", None),
+        ("<script>alert(1)</script>", "at"),
+        ("res_net", "no_kd"),
+        ("small", "no_kd"),
+        ("small", "kd"),
+    ]
+    assert board.failed == 1 and ("small", "dkd") not in rows_by(board)
+    assert "RuntimeError: CUDA out of memory" in board.failures[0]
+    assert any(n.startswith("failed jobs (not shown): 1") for n in board.notes)
+    assert "device: cpu (x86)" in board.notes and "precision: fp32" in board.notes
+
+
+def test_rerun_success_replaces_failure() -> None:
+    recs = [record("student", "s", "kd", 0, 0.5, 1.0, status="failed"), record("student", "s", "kd", 0, 0.7, 1.0)]
+    (board,) = build_leaderboards(recs)
+    assert board.failed == 0 and board.rows[0].mean == pytest.approx(0.7) and board.rows[0].n == 1
+
+
+def test_task_versions_and_primary_metric_never_mix() -> None:
+    old, new = record("teacher", "t", None, 0, 0.8, 1.0), record("teacher", "t", None, 0, 0.9, 1.0)
+    old["job_id"], new["task_version"] = "old", 2
+    assert [(b.title, b.rows[0].mean) for b in build_leaderboards([old, new])] == [
+        ("digits (v1)", 0.8),
+        ("digits (v2)", 0.9),
+    ]
+    new["task_version"], new["primary_metric"] = 1, "macro_f1"
+    with pytest.raises(ResultsError, match="primary metric"):
+        build_leaderboards([old, new])
+
+
+def test_gpu_memory_preferred() -> None:
+    (board,) = build_leaderboards([record("teacher", "t", None, 0, 0.9, 1.0, gpu_mb=1234.0)])
+    assert board.rows[0].peak_memory_mb == 1234.0 and board.rows[0].peak_memory_source == "gpu_allocated"
+
+
+def test_conflicting_model_spec_raises() -> None:
+    recs = [record("student", "s", "kd", 0, 0.9, 1.0), record("student", "s", "kd", 1, 0.9, 1.0, spec="hf:other")]
+    with pytest.raises(ResultsError, match=r"different model specs.*local:s.*hf:other"):
+        build_leaderboards(recs)
+
+
+def test_markdown(boards: list[Leaderboard]) -> None:
+    text = write_markdown(boards)
+    assert "## digits" in text and "## another" in text
+    assert "| 91.00 ± 1.00 (n=3) |" in text
+    assert "93.00 ± 1.00 (n=3)" in text and "98.00 (n=1)" in text  # n=1: no ±
+    assert "+2.00 (better)" in text
+    assert "accuracy (%) ↑" in text and "Δ accuracy vs no_kd (pp)" in text
+    assert "1.23M" in text and "45.6K" in text and "4,100.0 images/s" in text and "4.10x" in text and "1.00x" in text
+    assert "- failed jobs (not shown): 1" in text
+    assert "<script>" not in text
+
+
+def test_csv_round_trip(boards: list[Leaderboard]) -> None:
+    rows = list(csv.DictReader(io.StringIO(write_csv(boards))))
+    assert {r["task"] for r in rows} == {"digits", "another"}
+    kd = next(r for r in rows if r["model"] == "small" and r["method"] == "kd")
+    expected = rows_by(boards[1])[("small", "kd")]
+    assert float(kd["mean"]) == expected.mean and float(kd["std"]) == expected.std and int(kd["n"]) == 3
+    assert float(kd["delta"]) == expected.delta and float(kd["speedup"]) == expected.speedup
+    assert float(kd["quality.macro_f1"]) == expected.secondary["macro_f1"]
+    teacher = next(r for r in rows if r["model"] == "big")
+    assert teacher["method"] == "" and teacher["std"] == "" and teacher["delta"] == ""
+
+
+def test_latex(boards: list[Leaderboard]) -> None:
+    text = write_latex(boards)
+    assert text.count(r"\toprule") == 2 and r"\midrule" in text and r"\bottomrule" in text
+    assert r"res\_net" in text and "res_net" not in text
+    assert r"\caption{distillbench leaderboard: digits}" in text
+    assert r"\textbf{93.00 $\pm$ 1.00 (n=3)}" in text  # best student accuracy
+    assert r"\textbf{98.00" not in text  # the teacher is never bold
+    assert r"accuracy (\%)" in text and r"\textless{}script\textgreater{}" in text
+
+
+def test_latex_escape_all_specials() -> None:
+    assert writers.latex_escape("a_b%c&d#e$f{g}h~i^j\\k") == (
+        r"a\_b\%c\&d\#e\$f\{g\}h\textasciitilde{}i\textasciicircum{}j\textbackslash{}k"
+    )
+
+
+def test_html_escapes(boards: list[Leaderboard]) -> None:
+    text = write_html(boards)
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert text.startswith("<!DOCTYPE html>") and "<style>" in text and text.count("<table>") == 2
+    assert "http" not in text  # self-contained
+
+
+def test_json_round_trip(boards: list[Leaderboard]) -> None:
+    boards[1].rows[0].latency_p50_ms = math.nan
+    text = write_json(boards)
+    data = json.loads(text)  # strict JSON: NaN became null
+    assert data["leaderboards"][1]["rows"][0]["latency_p50_ms"] is None
+    back = parse_json(text)
+    boards[1].rows[0].latency_p50_ms = None
+    assert back == boards
+
+
+def test_empty() -> None:
+    assert build_leaderboards([]) == []
+    assert "No results." in write_markdown([]) and write_csv([]).count("\n") == 1
+
+
+def test_registry_render_and_write(boards: list[Leaderboard], tmp_path) -> None:
+    assert writers.render(boards, "md") == write_markdown(boards)
+    paths = writers.write_reports(boards, tmp_path / "report", ["md", "csv", "tex", "html", "json"])
+    assert [p.name for p in paths] == [f"leaderboard.{e}" for e in ("md", "csv", "tex", "html", "json")]
+    assert paths[0].read_text(encoding="utf-8") == write_markdown(boards)
+
+
+def test_unknown_format(boards: list[Leaderboard], tmp_path) -> None:
+    from distillbench.registry import WRITERS
+
+    with pytest.raises(UnknownNameError, match=r"xlsx.*Known report formats: csv, html, json, md, tex"):
+        WRITERS.get("xlsx")
+    with pytest.raises(UnknownNameError, match="Did you mean 'html'"):
+        writers.write_reports(boards, tmp_path, ["md", "htm"])
+    assert not (tmp_path / "leaderboard.md").exists()  # names are checked before anything is written
