@@ -51,6 +51,21 @@ class Job:
             fields.pop("cache_dir")
             self.job_id = config_hash(fields)
 
+    def identity(self, card: TaskCard) -> dict[str, Any]:
+        """The fields that say which model a Result is about (shared by ok and failed records)."""
+        model = card.teacher if self.role == "teacher" else card.student(self.model_name)
+        return {
+            "job_id": self.job_id,
+            "suite": self.suite,
+            "task": card.name,
+            "task_version": card.version,
+            "role": self.role,
+            "model_name": model.name,
+            "model_spec": model.model,
+            "method": self.method,
+            "seed": self.seed,
+        }
+
     @property
     def label(self) -> str:
         who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.method}"

@@ -119,18 +119,8 @@ def _run_inline(job: Job, on_progress: Callable[[int, int, str], None]) -> Resul
 def _failed(job: Job, reason: str, trace: str) -> Result:
     from distillbench.config import load_card
 
-    card = load_card(job.card)
-    spec = card.teacher.model if job.role == "teacher" else card.student(job.model_name).model
     return Result(
-        job_id=job.job_id,
-        suite=job.suite,
-        task=card.name,
-        task_version=card.version,
-        role=job.role,
-        model_name=job.model_name,
-        model_spec=spec,
-        method=job.method,
-        seed=job.seed,
+        **job.identity(load_card(job.card)),
         status="failed",
         error=reason,
         config={"traceback": trace[-4000:]},

@@ -8,7 +8,7 @@ from distillbench.errors import ConfigError
 from distillbench.jobs import expand_jobs
 from distillbench.methods.base import build_method
 from distillbench.models.spec import parse_spec
-from distillbench.registry import MODELS, TASKS
+from distillbench.registry import ARCHITECTURES, MODELS, TASKS
 
 
 def validate_suite(name: str) -> list[str]:
@@ -22,6 +22,8 @@ def validate_suite(name: str) -> list[str]:
         for model in (card.teacher, *card.students):
             spec = parse_spec(model.model)
             MODELS.get(spec.scheme)
+            if spec.scheme == "local":
+                ARCHITECTURES.get(spec.name)
         for method_name, options in card.methods.items():
             method = build_method(method_name, options, where=f"{card.path} methods.{method_name}")
             if not method.needs_teacher:

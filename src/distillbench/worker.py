@@ -134,15 +134,7 @@ def run_job(job: Job, progress: Progress | None = None) -> Result:
     )
     figures["speed"].update(throughput_unit=f"{adapter.sample_unit}/s", inputs=adapter.describe_inputs(data))
     return Result(
-        job_id=job.job_id,
-        suite=job.suite,
-        task=card.name,
-        task_version=card.version,
-        role=job.role,
-        model_name=model_cfg.name,
-        model_spec=model_cfg.model,
-        method=job.method,
-        seed=job.seed,
+        **job.identity(card),
         primary_metric=adapter.metric,
         quality=quality,
         higher_is_better=dict(adapter.metrics),

@@ -150,3 +150,23 @@ def test_parse_spec(text: str, scheme: str, name: str, kwargs: dict) -> None:
 def test_malformed_specs_are_rejected(text: str) -> None:
     with pytest.raises(ConfigError, match="malformed"):
         parse_spec(text)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("task: image_classification", "task: image_clasification", "Did you mean 'image_classification'"),
+        ('model: "local:cnn(width=2)"', 'model: "local:cnm(width=2)"', "Did you mean 'cnn'"),
+        ('model: "local:cnn(width=2)"', 'model: "tim:resnet18"', "Did you mean 'timm'"),
+        ("kd: {temperature: 2.0}", "kd: {temprature: 2.0}", "unknown key 'temprature'"),
+        ("kd: {temperature: 2.0}", "kdd: {}", "Did you mean 'kd'"),
+        ("data: {source: sklearn_digits}", "data: {source: sklearn_digit}", "Did you mean 'sklearn_digits'"),
+    ],
+)
+def test_validate_catches_unknown_names_in_cards(write, old: str, new: str, message: str) -> None:
+    from distillbench.errors import DistillbenchError
+
+    card = write("card.yaml", CARD.replace(old, new))
+    suite = write("suite.yaml", f"name: s\ntasks: [{{card: {card}}}]\n")
+    with pytest.raises(DistillbenchError, match=message):
+        validate_suite(str(suite))

@@ -195,7 +195,10 @@ def _build_board(task: str, version: int | None, title: str, recs: list[dict[str
         for metric, hib in (r.get("higher_is_better") or {}).items():
             directions.setdefault(metric, bool(hib))
     hib = directions.setdefault(primary, True)
-    secondary = sorted({m for r in ok for m, v in (r.get("quality") or {}).items() if _is_number(v)} - {primary})
+    # only declared metrics (those with a direction) are columns; counts such as n_test are not
+    secondary = sorted(
+        {m for r in ok for m, v in (r.get("quality") or {}).items() if _is_number(v) and m in directions} - {primary}
+    )
 
     groups: dict[tuple[str, str, str | None], list[dict[str, Any]]] = defaultdict(list)
     for r in ok:
