@@ -26,8 +26,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("distillbench")
 
 FORMATS = "md,csv,tex,html,json"
@@ -58,10 +58,14 @@ def main_callback(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     """distillbench: with no command, runs the embedded default suite (same as `distillbench run`)."""
+    from rich.logging import RichHandler
+
+    from distillbench.progress import CONSOLE
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        format="%(message)s",
+        handlers=[RichHandler(console=CONSOLE, show_path=False, show_time=False)],
     )
     if version:
         console.print(f"distillbench {__version__}")

@@ -103,6 +103,8 @@ def expand_jobs(
         "measure": to_plain(measure),
         "cache_dir": cache_dir,
     }
+    # a smoke run checks that everything works: the first seed is enough unless seeds are given
+    run_seeds = seeds if seeds is not None else (suite.seeds[:1] if smoke else suite.seeds)
     jobs: list[Job] = []
     for entry in suite.tasks:
         card = load_card(entry.card)
@@ -119,6 +121,6 @@ def expand_jobs(
         jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
         for student in students:
             for method in methods:
-                for seed in seeds if seeds is not None else suite.seeds:
+                for seed in run_seeds:
                     jobs.append(Job(role="student", model_name=student.name, method=method, seed=seed, **base))
     return jobs

@@ -7,13 +7,16 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+#: the one stderr console: progress bars and log lines share it, so logs print above the live bars
+CONSOLE = Console(stderr=True)
+
 
 class JobProgress:
     """Rich progress bars fed by the runner (and, through it, by worker processes)."""
 
     def __init__(self, total_jobs: int, enabled: bool = True, console: Console | None = None) -> None:
         self.enabled = enabled and total_jobs > 0
-        self.console = console or Console(stderr=True)
+        self.console = console or CONSOLE
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

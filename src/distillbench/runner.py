@@ -9,13 +9,15 @@ already recorded stays, and the next run resumes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing as mp
 import os
 import signal
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,9 +171,11 @@ def run_suite(
     if summary.skipped:
         log.info("resuming: %d of %d jobs already recorded in %s", summary.skipped, len(jobs), results_file)
     execute = _run_isolated if isolate else _run_inline
-    with JobProgress(len(todo), enabled=show_progress) as bar:
-        for job in todo:
+    with _run_log(run_dir), JobProgress(len(todo), enabled=show_progress) as bar:
+        log.info("suite %s: %d job(s), %d already recorded, %d to run", cfg.name, len(jobs), summary.skipped, len(todo))
+        for i, job in enumerate(todo, start=1):
             bar.start_job(job.label)
+            started = time.perf_counter()
             try:
                 result = execute(job, bar.update_job)
             except KeyboardInterrupt:
@@ -182,9 +186,15 @@ def run_suite(
             append_result(results_file, result)
             summary.ran += 1
             summary.results.append(result)
+            took = time.perf_counter() - started
             if result.status != "ok":
                 summary.failed += 1
-                log.error("job failed: %s: %s", job.label, result.error)
+                log.error("job %d/%d failed after %.1f s: %s: %s", i, len(todo), took, job.label, result.error)
+            else:
+                metric = result.quality.get(result.primary_metric)
+                log.info(
+                    "job %d/%d done in %.1f s: %s: %s %s", i, len(todo), took, job.label, result.primary_metric, metric
+                )
             bar.finish_job(result.status == "ok")
     wanted = {j.job_id for j in jobs}
     records = [r for r in read_results(results_file).records if r["job_id"] in wanted]
@@ -198,6 +208,25 @@ def run_suite(
 
         summary.reports = write_reports(build_leaderboards(list(latest.values())), run_dir, list(formats))
     return summary
+
+
+@contextlib.contextmanager
+def _run_log(run_dir: Path) -> Iterator[None]:
+    """Append this run's log lines to ``<run_dir>/run.log`` (kept beside the results)."""
+    handler = logging.FileHandler(run_dir / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger("distillbench")
+    old_level = root.level
+    root.addHandler(handler)
+    if root.getEffectiveLevel() > logging.INFO:
+        root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()
 
 
 def _write_resolved(run_dir: Path, cfg: Any, jobs: list[Job]) -> None:

