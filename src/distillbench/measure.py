@@ -312,6 +312,9 @@ def measure_model(
     try:
         with fixed_threads(cfg.threads) as threads, torch.inference_mode():
             one = make_inputs(1)
+            # FLOPs first, on the eager model and the first batch-1 input, so every model of a task is
+            # counted on the same sample (adapters may cycle through several inputs in the latency pass)
+            mflops = mflops_per_sample(lambda: infer(model, one), samples(one, 1)) if cfg.flops else None
             with amp:
                 runner, compile_error = _maybe_compile(model, lambda m: infer(m, one), compile)
                 latency = measure_latency(lambda: infer(runner, one), device, cfg)
@@ -319,7 +322,6 @@ def measure_model(
                 batch = throughput["throughput_batch_size"]
                 memory = {**measure_memory(make_fn(batch), device), "memory_batch_size": batch}
             current.clear()
-            mflops = mflops_per_sample(lambda: infer(model, one), samples(one, 1)) if cfg.flops else None
     finally:
         model.train(was_training)
     speed: dict[str, Any] = {

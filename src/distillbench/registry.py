@@ -99,15 +99,20 @@ WRITERS: Registry = Registry("report format")
 # is caught by tests/unit/test_registry.py, instead of a component that silently never exists.
 BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.adapters.image_classification",
+    "distillbench.adapters.sentiment",
     "distillbench.data.embedded_digits",
     "distillbench.data.hub_images",
+    "distillbench.data.embedded_text",
+    "distillbench.data.hub_text",
     "distillbench.methods.no_kd",
     "distillbench.methods.kd",
     "distillbench.methods.fitnet",
     "distillbench.methods.dkd",
     "distillbench.methods.at",
+    "distillbench.methods.hidden",
     "distillbench.models.builders",
     "distillbench.models.local_cnn",
+    "distillbench.models.hf_text",
     "distillbench.report.writers",
 )
 

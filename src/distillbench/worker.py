@@ -122,7 +122,7 @@ def run_job(job: Job, progress: Progress | None = None) -> Result:
     quality["val"] = {k: v for k, v in adapter.evaluate(model, data.val, device, amp).items() if k in adapter.metrics}
     if progress:
         progress(0, 0, "measuring speed and memory")
-    mcfg = from_dict(MeasureConfig, job.measure, where="measure")
+    mcfg = adapter.measure_config(from_dict(MeasureConfig, job.measure, where="measure"))
     figures = measure.measure_model(
         model,
         lambda bs: {k: v.to(device) for k, v in adapter.example_inputs(data, bs).items()},
@@ -133,6 +133,7 @@ def run_job(job: Job, progress: Progress | None = None) -> Result:
         compile=job.compile,
     )
     figures["speed"].update(throughput_unit=f"{adapter.sample_unit}/s", inputs=adapter.describe_inputs(data))
+    figures["speed"].update(adapter.speed_extras(data, figures["speed"]))
     return Result(
         **job.identity(card),
         primary_metric=adapter.metric,

@@ -19,7 +19,7 @@ from torch import nn
 if TYPE_CHECKING:
     from datasets import Dataset
 
-    from distillbench.config import TaskCard
+    from distillbench.config import MeasureConfig, TaskCard
 
 Batch = dict[str, torch.Tensor]
 
@@ -97,3 +97,15 @@ class TaskAdapter(ABC):
     def describe_inputs(self, data: DataSplits) -> str:
         """One line saying what a sample is for speed figures (resolution, sequence length, ...)."""
         return self.sample_unit
+
+    def measure_config(self, cfg: MeasureConfig) -> MeasureConfig:
+        """The suite's measurement protocol as this task applies it (default: unchanged).
+
+        A task may only narrow it (e.g. cap the throughput batch sizes); the config actually used is
+        recorded with every result under ``speed.protocol``.
+        """
+        return cfg
+
+    def speed_extras(self, data: DataSplits, speed: dict[str, Any]) -> dict[str, Any]:
+        """Task-specific speed figures derived from the measured ones (e.g. tokens/s); default: none."""
+        return {}
