@@ -1,4 +1,4 @@
-"""The ``distillbench`` command: run, ls, report, validate.
+"""The ``distillbench`` command: run, ls, report, compare, validate.
 
 User errors (bad names, bad files, missing packages) print one clear message and exit 2; a run
 with failed jobs exits 1; an interrupted run exits 130 with its completed results kept.
@@ -185,6 +185,15 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<suite>) or a results .jsonl file.")],
     format: Annotated[str, typer.Option("--format", help="Comma-separated formats.")] = FORMATS,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: the run directory).")] = None,
+    paper: Annotated[
+        bool, typer.Option("--paper", help="Also write paper.md / paper.tex: published vs reproduced, Δ.")
+    ] = False,
+    baselines: Annotated[
+        Path | None, typer.Option(help="Directory of published baselines (default: baselines/).")
+    ] = None,
+    plots: Annotated[
+        bool, typer.Option("--plots", help="Also write plots/<task>-quality-vs-{throughput,params}.{png,svg}.")
+    ] = False,
 ) -> None:
     """Write leaderboard tables from recorded results (corrupt lines are reported and skipped).
 
@@ -192,6 +201,7 @@ def report(
 
       distillbench report runs/default
       distillbench report runs/default/results.jsonl --format md,tex --out paper/
+      distillbench report runs/default --paper --plots   # + paper.md/.tex and plots/*.png/.svg
     """
     from distillbench.report import build_leaderboards, write_reports
     from distillbench.results import read_results
@@ -203,11 +213,97 @@ def report(
     if not loaded.records:
         raise DistillbenchError(f"{run_dir}: no valid results to report")
     target = out or (run_dir if run_dir.is_dir() else run_dir.parent)
-    paths = write_reports(build_leaderboards(loaded.records), target, list(formats))
+    boards = build_leaderboards(loaded.records)
+    paths = write_reports(boards, target, list(formats))
     md = Path(target) / "leaderboard.md"
     if md.exists():
         console.print(md.read_text(), markup=False, highlight=False)
+    if plots:
+        from distillbench.report.plots import write_plots
+
+        paths += write_plots(boards, Path(target) / "plots")
+    if paper:
+        from distillbench.report.paper import (
+            build_paper_tables,
+            data_settings,
+            default_baselines_dir,
+            load_baselines,
+            write_paper_tables,
+        )
+
+        tables = build_paper_tables(
+            boards, load_baselines(baselines or default_baselines_dir()), data_settings(loaded.records)
+        )
+        if not tables:
+            err.print("[yellow]warning:[/yellow] no baseline in baselines/ matches these tasks; paper tables empty")
+        paper_paths = write_paper_tables(tables, target)
+        console.print(paper_paths[0].read_text(), markup=False, highlight=False)
+        paths += paper_paths
     err.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+@app.command()
+def compare(
+    base: Annotated[
+        Path, typer.Argument(help="Base results: run directory, results .jsonl or pytest-benchmark .json.")
+    ],
+    new: Annotated[Path, typer.Argument(help="New results, in any of the same forms.")],
+    threshold: Annotated[float | None, typer.Option(help="Relative threshold for every metric kind.")] = None,
+    quality_threshold: Annotated[float | None, typer.Option(help="Quality metrics (default 0.01 = 1%).")] = None,
+    speed_threshold: Annotated[float | None, typer.Option(help="Throughput and latency (default 0.05).")] = None,
+    memory_threshold: Annotated[float | None, typer.Option(help="Peak memory (default 0.05).")] = None,
+    bench_threshold: Annotated[float | None, typer.Option(help="pytest-benchmark times (default 0.05).")] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level of the Mann-Whitney U test.")] = 0.05,
+    min_samples: Annotated[int, typer.Option(help="Fewer samples a side than this is inconclusive.")] = 3,
+    format: Annotated[str, typer.Option("--format", help="What to print: text | md | json.")] = "text",
+    md: Annotated[Path | None, typer.Option("--md", help="Also write the Markdown report here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Text output: show unchanged rows too.")] = False,
+    fail: Annotated[bool, typer.Option("--fail/--no-fail", help="Exit 1 when a regression is found.")] = True,
+) -> None:
+    """Compare two result sets: per task x model x metric, both values, the change and a verdict.
+
+    A regression is a change beyond the threshold, in the worse direction, with p < alpha
+    (Mann-Whitney U over seeds and repeats); too few samples is 'inconclusive'. Exit status 1 on a
+    regression (CI can gate on it), 2 on bad input.
+
+    [bold]Examples[/bold]
+
+      distillbench compare runs/main runs/default                # terminal table
+      distillbench compare base.jsonl new.jsonl --md comment.md --json compare.json
+      distillbench compare runs/main runs/default --speed-threshold 0.1 --format md
+      distillbench compare .benchmarks/Linux-CPython-3.11-64bit/0001_a.json 0002_b.json
+    """
+    from distillbench.compare import DEFAULT_THRESHOLDS, compare_paths
+    from distillbench.report.compare_writers import render_json, render_markdown, render_text
+
+    if format not in ("text", "md", "json"):
+        raise DistillbenchError(f"--format must be text, md or json, got {format!r}")
+    if not 0 < alpha < 1 or min_samples < 1:
+        raise DistillbenchError("--alpha must lie in (0, 1) and --min-samples be at least 1")
+    limits = dict.fromkeys(DEFAULT_THRESHOLDS, threshold) if threshold is not None else {}
+    for kind, value in (
+        ("quality", quality_threshold),
+        ("speed", speed_threshold),
+        ("memory", memory_threshold),
+        ("bench", bench_threshold),
+    ):
+        if value is not None:
+            limits[kind] = value
+    if any(v is None or v < 0 for v in limits.values()):
+        raise DistillbenchError("thresholds must be non-negative fractions, e.g. 0.05 for 5%")
+    report = compare_paths(base, new, thresholds=limits, alpha=alpha, min_samples=min_samples)
+    if md is not None:
+        md.write_text(render_markdown(report), encoding="utf-8")
+    if json_out is not None:
+        json_out.write_text(render_json(report), encoding="utf-8")
+    if format == "text":
+        Console(width=max(console.width, 160), soft_wrap=False).print(render_text(report, show_all=show_all))
+    else:
+        text = render_markdown(report) if format == "md" else render_json(report)
+        console.print(text, markup=False, highlight=False, end="")
+    if report.regressions and fail:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -231,9 +327,17 @@ def validate(
     console.print(f"OK: {suite} is valid")
 
 
+def _interrupt(signum: int, _frame: Any) -> None:
+    """SIGTERM is handled like Ctrl-C: stop the current job, keep every recorded result."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     """Console-script entry point: user errors become one message and exit status 2."""
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and kill both stop the run cleanly, even when started from a shell that ignores SIGINT
+    # (background jobs of non-interactive shells inherit SIGINT as ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         rc = app(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)

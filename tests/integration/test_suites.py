@@ -9,8 +9,20 @@ import pytest
 from distillbench.config import list_names, load_suite
 from distillbench.runner import run_suite
 
+# paper-* suites describe published settings with hub data and full-length training: they cannot
+# run offline; tests/integration/test_paper.py runs their cards with tiny local stand-ins instead.
+SUITES = [
+    pytest.param(
+        name,
+        marks=pytest.mark.skip(reason="paper suite: hub data; code paths tested with local stand-ins in test_paper.py"),
+    )
+    if name.startswith("paper-")
+    else name
+    for name in list_names("benchmarks")
+]
 
-@pytest.mark.parametrize("suite", list_names("benchmarks"))
+
+@pytest.mark.parametrize("suite", SUITES)
 def test_suite_runs_in_smoke_mode(suite: str, tmp_path) -> None:
     summary = run_suite(suite, smoke=True, out_dir=tmp_path, isolate=False, show_progress=False)
     assert summary.failed == 0, [r.error for r in summary.results if r.status != "ok"]

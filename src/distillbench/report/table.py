@@ -92,6 +92,8 @@ class Leaderboard:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     title: str = ""
+    #: one entry per distinct run environment (git sha, torch, device, CPU/GPU, precision, ...) with its job count
+    environments: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.title = self.title or self.task
@@ -213,6 +215,7 @@ def _build_board(task: str, version: int | None, title: str, recs: list[dict[str
     board = Leaderboard(task, version, primary, hib, rows, secondary, directions, len(failed), title=title)
     board.failures = [_failure_text(r) for r in failed]
     board.notes = _environment_notes(ok) + notes + _method_notes(board)
+    board.environments = run_environments(ok)
     return board
 
 
@@ -315,6 +318,37 @@ def _environment_notes(ok: list[dict[str, Any]]) -> list[str]:
         if values:
             notes.append(f"{label}: {', '.join(values)}")
     return notes
+
+
+ENV_FIELDS = ("git_sha", "torch", "device", "device_name", "cpu", "gpu", "precision", "threads", "python", "platform")
+
+
+def run_environments(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Distinct environments among ``records`` (what each number was measured on), with job counts and dates."""
+    envs: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in records:
+        env, speed = r.get("env") or {}, r.get("speed") or {}
+        gpu = env.get("gpu_name") or env.get("gpu") or (env.get("device_name") if env.get("cuda_available") else None)
+        entry = {
+            "git_sha": str(env.get("git_sha") or "")[:12] or None,
+            "torch": env.get("torch"),
+            "device": speed.get("device") or env.get("device"),
+            "device_name": speed.get("device_name") or env.get("device_name"),
+            "cpu": env.get("cpu"),
+            "gpu": gpu,
+            "precision": speed.get("precision"),
+            "threads": speed.get("threads") or env.get("torch_threads"),
+            "python": env.get("python"),
+            "platform": env.get("platform"),
+        }
+        key = tuple(str(entry[k]) for k in ENV_FIELDS)
+        seen = envs.setdefault(key, {**entry, "jobs": 0, "first": None, "last": None})
+        seen["jobs"] += 1
+        created = r.get("created")
+        if isinstance(created, str):
+            seen["first"] = min(filter(None, (seen["first"], created)))
+            seen["last"] = max(filter(None, (seen["last"], created)))
+    return list(envs.values())
 
 
 def _method_notes(board: Leaderboard) -> list[str]:

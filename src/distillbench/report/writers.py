@@ -9,7 +9,6 @@ raw numbers (fractions, not percent) for further analysis.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from distillbench.registry import WRITERS
+from distillbench.report.html import write_html
 from distillbench.report.table import Column, Leaderboard, Row
 
 MISSING = "—"
@@ -236,49 +236,8 @@ def write_latex(boards: list[Leaderboard]) -> str:
     return "\n".join(out)
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.92em; }
-th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #ddd; text-align: left; white-space: nowrap; }
-th { border-bottom: 2px solid #444; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.teacher { background: #f4f4f4; }
-ul.notes { color: #555; font-size: 0.88em; }
-""".strip()
-
-
-@WRITERS.register("html")
-def write_html(boards: list[Leaderboard]) -> str:
-    """One self-contained page (inline style, no scripts, no external assets); every text is escaped."""
-    esc = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        '<head><meta charset="utf-8"><title>distillbench leaderboard</title>',
-        f"<style>\n{_STYLE}\n</style></head>",
-        "<body>",
-        "<h1>distillbench leaderboard</h1>",
-    ]
-    for board in boards:
-        cols = board.columns()
-
-        def cls(col: Column) -> str:
-            return ' class="num"' if col.numeric else ""
-
-        out += [f"<section>\n<h2>{esc(board.title)}</h2>", "<table>", "<thead><tr>"]
-        out += [f"<th{cls(c)}>{esc(c.header)}</th>" for c in cols]
-        out += ["</tr></thead>", "<tbody>"]
-        for row in board.rows:
-            cells = "".join(f"<td{cls(c)}>{esc(t)}</td>" for c, t in zip(cols, _cells(board, row), strict=True))
-            out.append(f'<tr class="{esc(row.role)}">{cells}</tr>')
-        out += ["</tbody>", "</table>"]
-        if board.notes:
-            out += ['<ul class="notes">', *(f"<li>{esc(n)}</li>" for n in board.notes), "</ul>"]
-        out.append("</section>")
-    if not boards:
-        out.append("<p>No results.</p>")
-    out += ["</body>", "</html>", ""]
-    return "\n".join(out)
+# the HTML page (sortable tables, inline plots, environments) lives in report/html.py
+WRITERS.register("html")(write_html)
 
 
 JSON_SCHEMA = "distillbench.leaderboard/1"

@@ -1,0 +1,179 @@
+"""Regression tracking (distillbench compare) on the committed real run and on planted changes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillbench.compare import CompareError, compare_paths, compare_sets, load_result_set
+from distillbench.report.compare_writers import render_json, render_markdown
+from tests.conftest import ROOT
+
+REAL = ROOT / "results" / "cpu-2core" / "results.jsonl"
+
+
+def records() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in REAL.read_text().splitlines() if line.strip()]
+
+
+def dump(path: Path, recs: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return path
+
+
+def slower(recs: list[dict[str, Any]], factor: float = 0.8) -> list[dict[str, Any]]:
+    out = copy.deepcopy(recs)
+    for r in out:
+        s = r["speed"]
+        s["throughput"] *= factor
+        if "throughput_repeats" in s:
+            s["throughput_repeats"] = [v * factor for v in s["throughput_repeats"]]
+    return out
+
+
+def row(report: Any, group: str, metric: str) -> Any:
+    return next(r for r in report.rows if r.group == group and r.metric == metric)
+
+
+def test_planted_throughput_drop_is_a_regression(tmp_path: Path) -> None:
+    report = compare_paths(REAL, dump(tmp_path / "new.jsonl", slower(records())))
+    at = row(report, "student cnn-w8 / at", "speed.throughput")
+    assert at.verdict == "regression" and at.p_value is not None and at.p_value < 0.05
+    assert at.rel_change == pytest.approx(-0.2) and at.base_n == at.new_n == 9  # 3 seeds x 3 repeats
+    assert report.regressions and all(r.metric == "speed.throughput" for r in report.regressions)
+    # quality did not change: never flagged
+    assert row(report, "student cnn-w8 / kd", "quality.accuracy").verdict == "unchanged"
+    # the teacher has one seed x 3 repeats: the exact test cannot reach p < 0.05 -> inconclusive, not a false alarm
+    teacher = row(report, "teacher resnet-w32", "speed.throughput")
+    assert teacher.verdict == "inconclusive" and "smallest possible p" in teacher.reason
+
+
+def test_same_results_are_not_a_regression() -> None:
+    report = compare_paths(REAL, REAL)
+    assert not report.regressions and {r.verdict for r in report.rows} <= {"unchanged", "inconclusive"}
+
+
+def test_same_code_with_noise_is_not_a_regression(tmp_path: Path) -> None:
+    """A second run of the same code: every value jittered by up to ±3 % (below the 5 % threshold)."""
+    import random
+
+    rng = random.Random(0)
+    recs = copy.deepcopy(records())
+    for r in recs:
+        s = r["speed"]
+        s["throughput_repeats"] = [v * rng.uniform(0.97, 1.03) for v in s["throughput_repeats"]]
+        s["latency_repeat_p50_ms"] = [v * rng.uniform(0.97, 1.03) for v in s["latency_repeat_p50_ms"]]
+    report = compare_paths(REAL, dump(tmp_path / "again.jsonl", recs))
+    assert not report.regressions
+
+
+def test_one_sample_is_inconclusive(tmp_path: Path) -> None:
+    one = [r for r in records() if r["method"] == "kd" and r["seed"] == 0]
+    for r in one:
+        del r["speed"]["throughput_repeats"]
+    base = dump(tmp_path / "base.jsonl", one)
+    report = compare_paths(base, dump(tmp_path / "new.jsonl", slower(one, 0.5)))
+    thr = row(report, "student cnn-w8 / kd", "speed.throughput")
+    assert thr.verdict == "inconclusive" and thr.base_n == thr.new_n == 1 and "too few samples" in thr.reason
+    assert not report.regressions
+
+
+def test_different_tasks_have_no_common_task(tmp_path: Path) -> None:
+    other = copy.deepcopy(records())
+    for r in other:
+        r["task"] = "sentiment"
+    with pytest.raises(CompareError, match=r"no common task.*image_classification.*sentiment"):
+        compare_paths(REAL, dump(tmp_path / "other.jsonl", other))
+
+
+def test_other_schema_version_is_surfaced(tmp_path: Path) -> None:
+    recs = copy.deepcopy(records())
+    for r in recs:
+        r["schema_version"] = 2
+    with pytest.raises(CompareError, match="schema version 2"):
+        load_result_set(dump(tmp_path / "v2.jsonl", recs))
+    mixed = [*records()[:1], *recs[1:]]
+    rs = load_result_set(dump(tmp_path / "mixed.jsonl", mixed))
+    assert any("schema version 2" in p for p in rs.problems)
+    report = compare_sets(load_result_set(REAL), rs)
+    assert any("schema version 2" in n for n in report.notes)
+
+
+def test_missing_fields_are_skipped_with_a_message(tmp_path: Path) -> None:
+    recs = copy.deepcopy(records())
+    del recs[1]["speed"]
+    recs[2]["quality"].pop("accuracy")
+    del recs[3]["higher_is_better"]
+    report = compare_paths(REAL, dump(tmp_path / "holes.jsonl", recs))
+    text = " ".join(report.notes)
+    assert "speed.throughput missing" in text and "quality.accuracy missing" in text and "no quality metrics" in text
+    with pytest.raises(CompareError, match="no valid results"):
+        compare_paths(REAL, dump(tmp_path / "empty.jsonl", [{"task": "x"}]))
+
+
+def test_html_injection_in_model_name_is_escaped(tmp_path: Path) -> None:
+    recs = copy.deepcopy(records())
+    for r in recs:
+        r["model_name"] = "<img src=x onerror=alert(1)>|pipe"
+    path = dump(tmp_path / "evil.jsonl", recs)
+    md = render_markdown(compare_paths(path, path))
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;\\|pipe" in md
+    assert "<img src=x onerror=alert(1)>|pipe" in json.loads(render_json(compare_paths(path, path)))["rows"][0]["group"]
+
+
+def bench_json(path: Path, times: dict[str, list[float]], with_data: bool = True) -> Path:
+    import statistics
+
+    benches = []
+    for name, data in times.items():
+        stats = {"mean": statistics.fmean(data), "stddev": statistics.stdev(data), "rounds": len(data)}
+        if with_data:
+            stats["data"] = data
+        benches.append({"name": name, "fullname": f"benchmarks/bench_x.py::{name}", "stats": stats})
+    path.write_text(json.dumps({"machine_info": {"node": "ci"}, "benchmarks": benches}))
+    return path
+
+
+def test_reads_pytest_benchmark_json(tmp_path: Path) -> None:
+    fast = [0.010 + 0.0001 * i for i in range(10)]
+    base = bench_json(tmp_path / "0001.json", {"test_a": fast, "test_b": fast})
+    new = bench_json(tmp_path / "0002.json", {"test_a": [t * 1.25 for t in fast], "test_b": fast})
+    report = compare_paths(base, new)
+    verdicts = {r.group.split("::")[1]: r.verdict for r in report.rows}
+    assert verdicts == {"test_a": "regression", "test_b": "unchanged"}
+    summary_only = compare_paths(
+        bench_json(tmp_path / "s1.json", {"test_a": fast}, with_data=False),
+        bench_json(tmp_path / "s2.json", {"test_a": [t * 1.25 for t in fast]}, with_data=False),
+    )
+    assert summary_only.rows[0].verdict == "regression" and summary_only.rows[0].test.startswith("welch")
+    (tmp_path / "bad.json").write_text('{"x": 1}')
+    with pytest.raises(CompareError, match="not a pytest-benchmark JSON"):
+        load_result_set(tmp_path / "bad.json")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "distillbench.cli", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_exit_codes_and_outputs(tmp_path: Path) -> None:
+    new = dump(tmp_path / "new.jsonl", slower(records()))
+    proc = cli("compare", str(REAL), str(new), "--md", str(tmp_path / "c.md"), "--json", str(tmp_path / "c.json"))
+    assert proc.returncode == 1, proc.stderr
+    assert "regression" in proc.stdout and "Traceback" not in proc.stderr
+    assert (tmp_path / "c.md").read_text().startswith("### ❌ distillbench: 3 regression(s)")
+    assert json.loads((tmp_path / "c.json").read_text())["regression"] is True
+    assert cli("compare", str(REAL), str(new), "--no-fail").returncode == 0
+    assert cli("compare", str(REAL), str(new), "--speed-threshold", "0.25").returncode == 0
+    same = cli("compare", str(REAL), str(REAL), "--format", "json")
+    assert same.returncode == 0 and json.loads(same.stdout)["regression"] is False
+    other = dump(tmp_path / "other.jsonl", [{**r, "task": "sentiment"} for r in records()])
+    bad = cli("compare", str(REAL), str(other))
+    assert bad.returncode == 2 and "no common task" in bad.stderr and "Traceback" not in bad.stderr
+    assert cli("compare", str(REAL), "/nonexistent").returncode == 2
+    assert "Example" in cli("compare", "--help").stdout

@@ -1,0 +1,60 @@
+"""Paper tables: the committed baselines parse and cite their papers; published vs reproduced on a real run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from distillbench.errors import ConfigError
+from distillbench.report import build_leaderboards
+from distillbench.report.paper import (
+    build_paper_tables,
+    data_settings,
+    load_baselines,
+    render_latex,
+    render_markdown,
+)
+from distillbench.results import read_results
+from tests.conftest import ROOT
+
+
+def test_every_baseline_cites_its_paper_and_table() -> None:
+    baselines = load_baselines(ROOT / "baselines")
+    assert len(baselines) >= 3
+    for b in baselines:
+        assert {"task", "dataset", "teacher", "student", "metric", "matches"} <= set(b.setting)
+        for e in b.entries:
+            assert e["paper"]["arxiv"] and e["paper"]["table"] and e["values"]
+            assert e["verified"] is False or e.get("source"), f"{b.path}: a verified entry names where it was checked"
+            assert e["verified"] is True or e.get("note"), f"{b.path}: an unverified entry says why"
+    cifar = next(b for b in baselines if b.setting["dataset"].startswith("CIFAR-100"))
+    crd = next(e for e in cifar.entries if "Contrastive" in e["paper"]["title"])
+    assert crd["values"] == {"teacher": 79.42, "no_kd": 72.50, "kd": 73.33, "fitnet": 73.50, "at": 73.44, "crd": 75.51}
+
+
+def test_bad_baseline_file(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text("setting: {task: x}\nentries:\n  - values: {kd: 1}\n")
+    with pytest.raises(ConfigError, match=r"b.yaml: an entry lacks"):
+        load_baselines(tmp_path)
+    with pytest.raises(ConfigError, match="no baselines directory"):
+        load_baselines(tmp_path / "missing")
+
+
+def test_paper_table_from_the_real_default_run() -> None:
+    loaded = read_results(ROOT / "results" / "cpu-2core")
+    tables = build_paper_tables(build_leaderboards(loaded.records), load_baselines(ROOT / "baselines"),
+                                data_settings(loaded.records))  # fmt: skip
+    (table,) = tables
+    assert table.match == "closest" and table.student == "cnn-w8"
+    md = render_markdown(tables)
+    assert "Settings differ" in md and "CIFAR-100" in md and "real MNIST" in md
+    kd = next(r for r in table.rows if r.method == "kd" and "Tian" in r.source)
+    assert kd.published == 73.33 and kd.published_gain == pytest.approx(0.83)
+    assert kd.reproduced_value == pytest.approx(93.0) and kd.reproduced_gain == pytest.approx(93.0 - 87.4667, abs=0.01)
+    assert kd.delta == pytest.approx(kd.reproduced_gain - 0.83)  # settings differ: gains are compared
+    assert "| **76.32** |" in md  # best published student value in bold (DKD)
+    assert "**93.00 ± 0.10 (n=3)**" in md
+    tex = render_latex(tables)
+    assert r"\toprule" in tex and r"\bottomrule" in tex and r"\textbf{76.32}" in tex and r"$\Delta$" in tex
+    assert r"no\_kd" in tex
