@@ -12,6 +12,9 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
+#: a real run of the default suite (image classification, 3 seeds, 2-core CPU, commit b1f37e5), frozen here so
+#: tests that check tables built from real numbers do not change whenever results/ is refreshed by a new run
+REAL_RUN = ROOT / "tests" / "data" / "default-run-b1f37e5.jsonl"
 
 
 @pytest.fixture(autouse=True)

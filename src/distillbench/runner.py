@@ -192,8 +192,9 @@ def run_suite(
                 log.error("job %d/%d failed after %.1f s: %s: %s", i, len(todo), took, job.label, result.error)
             else:
                 metric = result.quality.get(result.primary_metric)
+                shown = f"{metric:.4f}" if isinstance(metric, float) else str(metric)
                 log.info(
-                    "job %d/%d done in %.1f s: %s: %s %s", i, len(todo), took, job.label, result.primary_metric, metric
+                    "job %d/%d done in %.1f s: %s: %s %s", i, len(todo), took, job.label, result.primary_metric, shown
                 )
             bar.finish_job(result.status == "ok")
     wanted = {j.job_id for j in jobs}

@@ -82,7 +82,7 @@ def test_ls(what: str) -> None:
     assert expected in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "ls", "report", "validate"])
+@pytest.mark.parametrize("command", ["run", "ls", "report", "compare", "validate"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     proc = cli(command, "--help")
     assert proc.returncode == 0 and "Example" in proc.stdout

@@ -19,7 +19,7 @@ import pytest
 
 from distillbench.report import build_leaderboards, render
 from distillbench.results import read_results
-from tests.conftest import ROOT
+from tests.conftest import REAL_RUN
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def real_records() -> list[dict[str, Any]]:
-    records = read_results(ROOT / "results" / "cpu-2core").records
+    records = read_results(REAL_RUN).records
     evil = copy.deepcopy(next(r for r in records if r["method"] == "at"))
     evil.update(job_id="evil", model_name="<img src=x onerror=\"document.title='pwned'\">", method="kd")
     return [*records, evil]

@@ -13,9 +13,9 @@ import pytest
 
 from distillbench.compare import CompareError, compare_paths, compare_sets, load_result_set
 from distillbench.report.compare_writers import render_json, render_markdown
-from tests.conftest import ROOT
+from tests.conftest import REAL_RUN, ROOT
 
-REAL = ROOT / "results" / "cpu-2core" / "results.jsonl"
+REAL = REAL_RUN
 
 
 def records() -> list[dict[str, Any]]:

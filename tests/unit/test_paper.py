@@ -16,7 +16,7 @@ from distillbench.report.paper import (
     render_markdown,
 )
 from distillbench.results import read_results
-from tests.conftest import ROOT
+from tests.conftest import REAL_RUN, ROOT
 
 
 def test_every_baseline_cites_its_paper_and_table() -> None:
@@ -42,7 +42,7 @@ def test_bad_baseline_file(tmp_path: Path) -> None:
 
 
 def test_paper_table_from_the_real_default_run() -> None:
-    loaded = read_results(ROOT / "results" / "cpu-2core")
+    loaded = read_results(REAL_RUN)
     tables = build_paper_tables(build_leaderboards(loaded.records), load_baselines(ROOT / "baselines"),
                                 data_settings(loaded.records))  # fmt: skip
     (table,) = tables

@@ -9,7 +9,7 @@ import pytest
 from distillbench.report import build_leaderboards
 from distillbench.report.plots import PLOT_KINDS, inline_svg, pareto_front, write_plots
 from distillbench.results import read_results
-from tests.conftest import ROOT
+from tests.conftest import REAL_RUN
 
 
 def test_pareto_front() -> None:
@@ -21,7 +21,7 @@ def test_pareto_front() -> None:
 
 
 def test_write_plots_png_and_svg(tmp_path: Path) -> None:
-    boards = build_leaderboards(read_results(ROOT / "results" / "cpu-2core").records)
+    boards = build_leaderboards(read_results(REAL_RUN).records)
     paths = write_plots(boards, tmp_path)
     names = sorted(p.name for p in paths)
     assert names == sorted(f"image_classification-{k}.{e}" for k in PLOT_KINDS for e in ("png", "svg"))

@@ -174,6 +174,37 @@ def test_gpu_memory_preferred() -> None:
     assert board.rows[0].peak_memory_mb == 1234.0 and board.rows[0].peak_memory_source == "gpu_allocated"
 
 
+def test_cpu_memory_is_weights_plus_rss_growth_not_the_framework() -> None:
+    rec = record("student", "s", "kd", 0, 0.9, 1.0)
+    rec["memory"] = {"peak_rss_mb": 930.0, "rss_delta_mb": 3.5}  # the process peak counts torch itself
+    rec["size"] = {"bytes_on_disk": 2 * 2**20, "params": 10}
+    (board,) = build_leaderboards([rec])
+    assert board.rows[0].peak_memory_mb == pytest.approx(5.5) and board.rows[0].peak_memory_source == "cpu_model"
+    rec["memory"]["rss_delta_mb"] = -1.0  # the allocator gave memory back during the pass: weights only
+    (board,) = build_leaderboards([rec])
+    assert board.rows[0].peak_memory_mb == pytest.approx(2.0)
+    assert any("state-dict bytes" in n for n in board.notes)
+
+
+def test_reference_rows_come_from_the_teacher_record_and_are_not_students() -> None:
+    teacher = record("teacher", "t", None, 0, 0.95, 100.0)
+    teacher["quality"]["reference"] = {"tfidf_lr": {"accuracy": 0.78, "macro_f1": 0.77, "C": 10.0}}
+    recs = [teacher, record("student", "s", "no_kd", 0, 0.70, 400.0), record("student", "s", "kd", 0, 0.75, 400.0)]
+    (board,) = build_leaderboards(recs)
+    assert [(r.role, r.model, r.method) for r in board.rows] == [
+        ("teacher", "t", None),
+        ("reference", "tfidf_lr", None),
+        ("student", "s", "no_kd"),
+        ("student", "s", "kd"),
+    ]
+    ref = board.references()[0]
+    assert ref.mean == 0.78 and ref.delta is None and ref.speedup is None and ref.throughput is None
+    assert [r.model for r in board.students()] == ["s", "s"]
+    assert board.best("accuracy") == 0.75  # the reference is never the best student
+    assert any("sanity floors" in n for n in board.notes)
+    assert "| tfidf_lr | reference | — | 78.00 (n=1) |" in write_markdown([board])
+
+
 def test_conflicting_model_spec_raises() -> None:
     recs = [record("student", "s", "kd", 0, 0.9, 1.0), record("student", "s", "kd", 1, 0.9, 1.0, spec="hf:other")]
     with pytest.raises(ResultsError, match=r"different model specs.*local:s.*hf:other"):

@@ -26,6 +26,7 @@ section.board > table th[aria-sort="ascending"]::after { content: " ▲"; }
 section.board > table th[aria-sort="descending"]::after { content: " ▼"; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.teacher { background: #f4f4f4; }
+tr.reference { color: #666; font-style: italic; }
 ul.notes { color: #555; font-size: 0.88em; }
 table.env { font-size: 0.8em; color: #444; }
 div.plots { display: flex; flex-wrap: wrap; gap: 1em; }

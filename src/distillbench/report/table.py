@@ -60,7 +60,7 @@ class Row:
     speedup: float | None = None
     latency_p50_ms: float | None = None
     peak_memory_mb: float | None = None
-    peak_memory_source: str | None = None  # "gpu_allocated" | "rss" | "mixed"
+    peak_memory_source: str | None = None  # "gpu_allocated" | "cpu_model" | "rss" (old records) | "mixed"
     secondary: dict[str, float | None] = field(default_factory=dict)
     job_ids: list[str] = field(default_factory=list)
 
@@ -147,7 +147,10 @@ class Leaderboard:
         return [r for r in self.rows if r.role == "teacher"]
 
     def students(self) -> list[Row]:
-        return [r for r in self.rows if r.role != "teacher"]
+        return [r for r in self.rows if r.role == "student"]
+
+    def references(self) -> list[Row]:
+        return [r for r in self.rows if r.role == "reference"]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -207,7 +210,8 @@ def _build_board(task: str, version: int | None, title: str, recs: list[dict[str
         role = str(r.get("role", ""))
         groups[(role, str(r.get("model_name", "")), None if role == "teacher" else r.get("method"))].append(r)
     rows = [_build_row(task, key, grp, primary, secondary) for key, grp in groups.items()]
-    rows.sort(key=lambda r: (r.role != "teacher", r.model, r.method != BASELINE_METHOD, r.method or ""))
+    rows += _reference_rows(ok, primary, secondary)
+    rows.sort(key=lambda r: (ROLE_ORDER.get(r.role, 3), r.model, r.method != BASELINE_METHOD, r.method or ""))
 
     notes: list[str] = []
     _fill_deltas(rows, hib, notes)
@@ -234,11 +238,11 @@ def _build_row(
     values = [v for v in values if v is not None]
     mem: list[float] = []
     sources: set[str] = set()
-    for memory in (r.get("memory") or {} for r in grp):  # GPU peak allocated where measured, else peak RSS
-        gpu, rss = _num(memory.get("peak_allocated_mb")), _num(memory.get("peak_rss_mb"))
-        if gpu is not None or rss is not None:
-            mem.append(gpu if gpu is not None else rss)  # type: ignore[arg-type]
-            sources.add("gpu_allocated" if gpu is not None else "rss")
+    for r in grp:
+        value, source = model_memory_mb(r)
+        if value is not None:
+            mem.append(value)
+            sources.add(source)  # type: ignore[arg-type]
     units = sorted({str((r.get("speed") or {}).get("throughput_unit", "")) for r in grp} - {""})
     return Row(
         role=role,
@@ -261,11 +265,46 @@ def _build_row(
     )
 
 
+#: row order in a board: the teacher, then reference baselines (sanity floors), then the students
+ROLE_ORDER = {"teacher": 0, "reference": 1, "student": 2}
+
+
+def _reference_rows(ok: list[dict[str, Any]], primary: str, secondary: list[str]) -> list[Row]:
+    """Reference baselines an adapter recorded with the teacher's test result (``quality.reference``).
+
+    Each is a non-neural sanity floor on the same split (e.g. TF-IDF + logistic regression for
+    sentiment): a row with its quality and nothing else, never counted as a student (no Δ, no bold).
+    """
+    refs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in ok:
+        if r.get("role") == "teacher":
+            for name, figures in ((r.get("quality") or {}).get("reference") or {}).items():
+                if isinstance(figures, dict) and _num(figures.get(primary)) is not None:
+                    refs[str(name)].append(figures)
+    rows = []
+    for name, figs in refs.items():
+        values = [v for v in (_num(f.get(primary)) for f in figs) if v is not None]
+        rows.append(
+            Row(
+                role="reference",
+                model=name,
+                method=None,
+                model_spec="reference",
+                n=len(values),
+                seeds=[],
+                mean=_mean(values),
+                std=statistics.stdev(values) if len(values) > 1 else None,
+                secondary={m: _mean([v for f in figs if (v := _num(f.get(m))) is not None]) for m in secondary},
+            )
+        )
+    return rows
+
+
 def _fill_deltas(rows: list[Row], higher_is_better: bool, notes: list[str]) -> None:
-    baselines = {r.model: r for r in rows if r.role != "teacher" and r.method == BASELINE_METHOD}
+    baselines = {r.model: r for r in rows if r.role == "student" and r.method == BASELINE_METHOD}
     missing = set()
     for row in rows:
-        if row.role == "teacher" or row.method == BASELINE_METHOD:
+        if row.role != "student" or row.method == BASELINE_METHOD:
             continue
         base = baselines.get(row.model)
         if base is None:
@@ -351,15 +390,44 @@ def run_environments(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(envs.values())
 
 
+def model_memory_mb(record: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The memory a model needs, comparable between models measured on the same kind of device.
+
+    GPU: ``peak_allocated_mb`` (weights, activations and workspace, as torch's allocator saw them).
+    CPU: weights (state-dict bytes) + RSS growth during the memory pass (activations and workspace).
+    The process's own peak RSS counts the framework (~1 GB of torch, the same for every model), so it
+    ranks nothing; it stays in the record. Older records without the delta fall back to it.
+    """
+    memory, size = record.get("memory") or {}, record.get("size") or {}
+    gpu = _num(memory.get("peak_allocated_mb"))
+    if gpu is not None:
+        return gpu, "gpu_allocated"
+    delta, weights = _num(memory.get("rss_delta_mb")), _num(size.get("bytes_on_disk"))
+    if delta is not None and weights is not None:
+        return weights / 2**20 + max(delta, 0.0), "cpu_model"
+    rss = _num(memory.get("peak_rss_mb"))
+    return (rss, "rss") if rss is not None else (None, None)
+
+
 def _method_notes(board: Leaderboard) -> list[str]:
     notes = [
         f"{board.primary_metric}: mean ± sample std (ddof=1) over seeds, n = number of seeds",
         f"Δ: mean {board.primary_metric} minus that of the same student trained alone ({BASELINE_METHOD}); "
         f"{'higher' if board.higher_is_better else 'lower'} is better",
     ]
+    if board.references():
+        names = ", ".join(r.model for r in board.references())
+        notes.append(
+            f"reference rows ({names}): non-neural sanity floors fitted on the same train/val split and scored on the "
+            "same test split; no speed or size figures, never counted as students"
+        )
     sources = {r.peak_memory_source for r in board.rows} - {None}
     if sources:
-        notes.append("peak memory: GPU peak allocated where measured on GPU, else process peak RSS")
+        notes.append(
+            "peak memory: on GPU, peak allocated (torch.cuda.max_memory_allocated); on CPU, the weights "
+            "(state-dict bytes) plus the process RSS growth during the memory pass at the throughput batch — the "
+            "process's own peak RSS, dominated by the framework, is in the JSON records (memory.peak_rss_mb)"
+        )
     if board.failed:
         shown = "; ".join(board.failures[:5]) + ("; ..." if board.failed > 5 else "")
         notes.append(f"failed jobs (not shown): {board.failed} — {shown}")

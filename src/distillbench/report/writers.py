@@ -225,7 +225,7 @@ def write_latex(boards: list[Leaderboard]) -> str:
             for col, text in zip(cols, _cells(board, row), strict=True):
                 cell = latex_escape(text)
                 value = row.value(col)
-                if row.role != "teacher" and best.get(col.key) is not None and value == best[col.key]:
+                if row.role == "student" and best.get(col.key) is not None and value == best[col.key]:
                     cell = rf"\textbf{{{cell}}}"
                 cells.append(cell)
             out.append(" & ".join(cells) + r" \\")
