@@ -264,7 +264,7 @@ def compare(
     """Compare two result sets: per task x model x metric, both values, the change and a verdict.
 
     A regression is a change beyond the threshold, in the worse direction, with p < alpha
-    (Mann-Whitney U over seeds and repeats); too few samples is 'inconclusive'. Exit status 1 on a
+    (Mann-Whitney U over jobs, one sample per process); too few samples is 'inconclusive'. Exit status 1 on a
     regression (CI can gate on it), 2 on bad input.
 
     [bold]Examples[/bold]

@@ -1,11 +1,18 @@
 """Regression tracking: compare two result sets metric by metric, as asv does.
 
-A *sample* is every value measured for one (task, role, model name, method) group and one metric:
-the per-seed values of a quality or memory metric, and for speed the per-repeat values of every
-seed (``speed.throughput_repeats``, ``speed.latency_repeat_p50_ms``), so a single seed measured
-with three repeats already gives three samples. pytest-benchmark JSON files are read too (one
-group per benchmark, metric ``time_s``: the per-round times when saved with
-``--benchmark-save-data``, otherwise only summary statistics).
+A *sample* holds one value per job (each job runs in its own process) for one group and one metric:
+
+- quality metrics are grouped per (task, role, model name, method): one value per seed;
+- speed (``speed.throughput``, ``speed.latency_p50_ms``) and memory (``memory.peak_*``) are grouped per
+  (task, role, model name), pooled over methods: inference runs the same architecture whatever the
+  training method, so every job of that model is one more independent measurement of it. Each job
+  gives its own figure (the median over its timing repeats), not the repeats themselves: repeats taken
+  back to back in one process share that process's state (memory layout, thread placement, the
+  neighbours of the moment) and are pseudo-replicates — counting them as independent samples made the
+  test flag run-to-run differences of a process as significant.
+
+pytest-benchmark JSON files are read too (one group per benchmark, metric ``time_s``: the per-round
+times when saved with ``--benchmark-save-data``, otherwise only summary statistics).
 
 A change is a **regression** only when both hold:
 
@@ -154,8 +161,11 @@ def _add_record(rs: ResultSet, rec: dict[str, Any]) -> None:
         )
     )
 
+    model_group = f"{rec['role']} {rec['model_name']}"  # speed and memory: pooled over methods
+
     def add(metric: str, values: list[float], hib: bool, kind: str, unit: str = "") -> None:
-        sample = rs.samples.setdefault((task, group, metric), Sample([], hib, kind, unit))
+        key = (task, group if kind == "quality" else model_group, metric)
+        sample = rs.samples.setdefault(key, Sample([], hib, kind, unit))
         sample.values.extend(values)
 
     quality, directions = rec.get("quality"), rec.get("higher_is_better")
@@ -168,15 +178,13 @@ def _add_record(rs: ResultSet, rec: dict[str, Any]) -> None:
                 rs.problems.append(f"{where}: quality.{metric} missing or not a number, skipped")
             else:
                 add(f"quality.{metric}", [value], bool(hib), "quality")
-    for key, repeats, hib, unit in (
-        ("throughput", "throughput_repeats", True, str(speed.get("throughput_unit", ""))),
-        ("latency_p50_ms", "latency_repeat_p50_ms", False, "ms"),
+    for key, hib, unit in (
+        ("throughput", True, str(speed.get("throughput_unit", ""))),
+        ("latency_p50_ms", False, "ms"),
     ):
-        values = [v for v in map(_num, speed.get(repeats) or []) if v is not None]
-        if not values and _num(speed.get(key)) is not None:
-            values = [float(speed[key])]
-        if values:
-            add(f"speed.{key}", values, hib, "speed", unit)
+        value = _num(speed.get(key))
+        if value is not None:
+            add(f"speed.{key}", [value], hib, "speed", unit)
         else:
             rs.problems.append(f"{where}: speed.{key} missing, skipped")
     for key, value in (rec.get("memory") or {}).items():

@@ -205,6 +205,16 @@ def test_reference_rows_come_from_the_teacher_record_and_are_not_students() -> N
     assert "| tfidf_lr | reference | — | 78.00 (n=1) |" in write_markdown([board])
 
 
+def test_text_speed_notes_state_inputs_and_tokens_per_second() -> None:
+    recs = [record("teacher", "t", None, 0, 0.9, 100.0), record("student", "s", "kd", 0, 0.8, 400.0)]
+    recs += [record("student", "s", "kd", 1, 0.8, 400.0)]
+    for r, rate in zip(recs, (2700.0, 10000.0, 12000.0), strict=True):
+        r["speed"].update(tokens_per_s=rate, inputs="test sentences, truncated at 64 tokens, dynamic padding")
+    (board,) = build_leaderboards(recs)
+    assert "speed inputs: test sentences, truncated at 64 tokens, dynamic padding" in board.notes
+    assert "throughput in tokens/s (real tokens, padding excluded): t 2,700, s + kd 11,000" in board.notes
+
+
 def test_conflicting_model_spec_raises() -> None:
     recs = [record("student", "s", "kd", 0, 0.9, 1.0), record("student", "s", "kd", 1, 0.9, 1.0, spec="hf:other")]
     with pytest.raises(ResultsError, match=r"different model specs.*local:s.*hf:other"):

@@ -92,7 +92,8 @@ def render_markdown(report: CompareReport, show_all: bool = True) -> str:
     out += [
         "",
         f"A regression is a change beyond the relative threshold ({limits}) in the worse direction with "
-        f"p < {report.alpha:g} (two-sided Mann–Whitney U over seeds and repeats); fewer than "
+        f"p < {report.alpha:g} (two-sided Mann–Whitney U, one sample per job: quality over seeds, speed and memory "
+        "over every job of the model); fewer than "
         f"{report.min_samples} samples a side, or too few for the test to reach p < {report.alpha:g}, "
         "is inconclusive.",
     ]

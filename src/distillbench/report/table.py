@@ -352,11 +352,29 @@ def _environment_notes(ok: list[dict[str, Any]]) -> list[str]:
         values = distinct(lambda r, k=key: (r.get("speed") or {}).get(k))
         if values:
             notes.append(f"{label}: {', '.join(values)}")
+    inputs = distinct(lambda r: (r.get("speed") or {}).get("inputs"))
+    if inputs:
+        notes.append(f"speed inputs: {'; '.join(inputs)}")
+    notes += _token_rate_notes(ok)
     for label, key in (("torch", "torch"), ("git", "git_sha")):
         values = distinct(lambda r, k=key: (r.get("env") or {}).get(k))
         if values:
             notes.append(f"{label}: {', '.join(values)}")
     return notes
+
+
+def _token_rate_notes(ok: list[dict[str, Any]]) -> list[str]:
+    """Tokens/s of text models (real, non-padding tokens), averaged per model and method over seeds."""
+    rates: dict[str, list[float]] = defaultdict(list)
+    for r in ok:
+        value = _num((r.get("speed") or {}).get("tokens_per_s"))
+        if value is not None:
+            who = str(r.get("model_name", "")) + ("" if r.get("role") == "teacher" else f" + {r.get('method')}")
+            rates[who].append(value)
+    if not rates:
+        return []
+    shown = ", ".join(f"{who} {statistics.fmean(v):,.0f}" for who, v in rates.items())
+    return [f"throughput in tokens/s (real tokens, padding excluded): {shown}"]
 
 
 ENV_FIELDS = ("git_sha", "torch", "device", "device_name", "cpu", "gpu", "precision", "threads", "python", "platform")
