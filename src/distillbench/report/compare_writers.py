@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from distillbench.compare import CompareReport, Comparison
+from distillbench.report.writers import json_safe
 
 COMPARE_SCHEMA = "distillbench.compare/1"
 _MARK = {"regression": "❌", "improvement": "✅", "unchanged": "·", "inconclusive": "?"}
@@ -112,7 +113,7 @@ def render_json(report: CompareReport) -> str:
         "thresholds": report.thresholds,
         "regression": bool(report.regressions),
         "counts": report.counts(),
-        "rows": [_finite(dataclasses.asdict(r)) for r in report.rows],
+        "rows": [json_safe(dataclasses.asdict(r)) for r in report.rows],
         "notes": report.notes,
     }
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -122,13 +123,3 @@ def _ordered(report: CompareReport, show_all: bool) -> list[Comparison]:
     order = {"regression": 0, "improvement": 1, "inconclusive": 2, "only in base": 3, "only in new": 3}
     rows = report.rows if show_all else [r for r in report.rows if r.verdict != "unchanged"] or report.rows
     return sorted(rows, key=lambda r: order.get(r.verdict, 4))
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

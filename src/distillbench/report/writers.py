@@ -246,7 +246,7 @@ JSON_SCHEMA = "distillbench.leaderboard/1"
 @WRITERS.register("json")
 def write_json(boards: list[Leaderboard]) -> str:
     """The table model as JSON (raw numbers; NaN and infinities written as null)."""
-    data = {"schema": JSON_SCHEMA, "leaderboards": [_finite(b.to_dict()) for b in boards]}
+    data = {"schema": JSON_SCHEMA, "leaderboards": [json_safe(b.to_dict()) for b in boards]}
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -255,13 +255,14 @@ def parse_json(text: str) -> list[Leaderboard]:
     return [Leaderboard.from_dict(b) for b in json.loads(text)["leaderboards"]]
 
 
-def _finite(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (JSON has no NaN or infinity)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj
 
 
