@@ -323,7 +323,8 @@ def _test(b: Sample, n: Sample, alpha: float) -> tuple[float | None, str, str]:
     x, y = b.values, n.values
     if len(x) < 1 or len(y) < 1:
         return None, "mann-whitney-u", ""
-    smallest = 2.0 / math.comb(len(x) + len(y), len(x))
+    arrangements = math.comb(len(x) + len(y), len(x))  # exact, and far beyond a float for large samples
+    smallest = 2.0 / arrangements if arrangements < 10**300 else 0.0
     note = ""
     if smallest >= alpha:
         note = (

@@ -188,3 +188,21 @@ def test_cli_exit_codes_and_outputs(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no common task" in bad.stderr and "Traceback" not in bad.stderr
     assert cli("compare", str(REAL), "/nonexistent").returncode == 2
     assert "Example" in cli("compare", "--help").stdout
+
+
+def test_large_pytest_benchmark_samples(tmp_path: Path) -> None:
+    """Thousands of rounds a side (real pytest-benchmark files): no overflow in the exact-test power check."""
+    import random
+
+    rng = random.Random(1)
+
+    def bench_file(name: str, scale: float) -> Path:
+        data = [1e-4 * scale * rng.uniform(0.95, 1.05) for _ in range(1105)]
+        stats = {"data": data, "mean": sum(data) / len(data), "stddev": 1e-6, "rounds": len(data)}
+        blob = {"machine_info": {"node": "ci"}, "benchmarks": [{"fullname": "bench::test_x", "stats": stats}]}
+        return Path(tmp_path / name).write_text(json.dumps(blob)) and tmp_path / name
+
+    same = compare_paths(bench_file("a.json", 1.0), bench_file("b.json", 1.0))
+    assert [r.verdict for r in same.rows] == ["unchanged"]
+    slow = compare_paths(bench_file("c.json", 1.0), bench_file("d.json", 1.3))
+    assert [r.verdict for r in slow.rows] == ["regression"] and slow.rows[0].base_n == 1105
