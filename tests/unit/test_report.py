@@ -298,3 +298,12 @@ def test_unknown_format(boards: list[Leaderboard], tmp_path) -> None:
     with pytest.raises(UnknownNameError, match="Did you mean 'html'"):
         writers.write_reports(boards, tmp_path, ["md", "htm"])
     assert not (tmp_path / "leaderboard.md").exists()  # names are checked before anything is written
+
+
+@pytest.mark.parametrize(
+    ("metric", "fraction"),
+    [("accuracy", True), ("macro_f1", True), ("wer", True), ("map", True), ("ap50", True), ("ap75", True),
+     ("ap_small", True), ("ar100", True), ("bleu", False), ("chrf", False), ("rtf", False), ("apple", False)],
+)  # fmt: skip
+def test_fraction_metrics_are_shown_in_percent(metric: str, fraction: bool) -> None:
+    assert table.is_fraction_metric(metric) is fraction

@@ -22,6 +22,8 @@ from distillbench.errors import ResultsError
 BASELINE_METHOD = "no_kd"
 #: name tokens of metrics that are fractions in [0, 1] and read better as percent
 _FRACTION_TOKENS = {"acc", "accuracy", "top1", "top5", "f1", "precision", "recall", "wer", "cer", "map", "iou", "miou"}
+#: COCO-style average precision / recall: ap, ap50, ap75, aps/apm/apl, ar100 (values in [0, 1])
+_AP_TOKEN = re.compile(r"^(ap|ar)(\d+|s|m|l)?$")
 _NUMERIC_KINDS = {"quality", "delta", "params", "mflops", "throughput", "speedup", "ms", "mb", "metric"}
 
 
@@ -164,7 +166,8 @@ class Leaderboard:
 
 def is_fraction_metric(metric: str) -> bool:
     """Whether a metric name looks like a fraction (accuracy, top1, macro_f1, wer, ...)."""
-    return any(tok in _FRACTION_TOKENS for tok in re.split(r"[^a-z0-9]+", metric.lower()))
+    tokens = re.split(r"[^a-z0-9]+", metric.lower())
+    return any(tok in _FRACTION_TOKENS or _AP_TOKEN.match(tok) for tok in tokens)
 
 
 def build_leaderboards(records: list[dict[str, Any]]) -> list[Leaderboard]:
