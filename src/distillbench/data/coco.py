@@ -46,7 +46,12 @@ class SplitReport:
     clipped_boxes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"images": self.images, "boxes": self.boxes, "skipped": dict(self.skipped), "clipped": self.clipped_boxes}
+        return {
+            "images": self.images,
+            "boxes": self.boxes,
+            "skipped": dict(self.skipped),
+            "clipped": self.clipped_boxes,
+        }
 
 
 def load_coco_json(path: Path) -> dict[str, Any]:
@@ -196,7 +201,9 @@ def write_coco_split(
     for i, (pixels, bxs, lbls) in enumerate(zip(images, boxes, labels, strict=True)):
         name = f"{i:06d}.png"
         Image.fromarray(pixels.transpose(1, 2, 0)).save(out_dir / split / name)
-        coco_images.append({"id": i + 1, "file_name": name, "width": int(pixels.shape[2]), "height": int(pixels.shape[1])})
+        coco_images.append(
+            {"id": i + 1, "file_name": name, "width": int(pixels.shape[2]), "height": int(pixels.shape[1])}
+        )
         for (x1, y1, x2, y2), lbl in zip(bxs, lbls, strict=True):
             w, h = float(x2 - x1), float(y2 - y1)
             anns.append(
