@@ -107,6 +107,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.data.hub_text",
     "distillbench.data.coco_folder",
     "distillbench.data.embedded_scenes",
+    "distillbench.data.hub_detection",
     "distillbench.methods.no_kd",
     "distillbench.methods.kd",
     "distillbench.methods.fitnet",

@@ -122,3 +122,26 @@ def test_embedded_scenes_are_seeded_exact_and_cached(tmp_path, monkeypatch) -> N
     assert np.array_equal(np.asarray(second.test["image"]), np.asarray(first.test["image"]))
     other = build_source("embedded_scenes", {**opts, "seed": 1}).load()
     assert other.info["version"] != first.info["version"] and other.train["boxes"] != first.train["boxes"]
+
+
+def test_hf_detection_reads_a_local_imagefolder(tmp_path, monkeypatch) -> None:
+    """The ``datasets`` path, offline: an imagefolder with metadata.jsonl per split (HF's detection layout)."""
+    from PIL import Image
+
+    monkeypatch.setenv("DISTILLBENCH_CACHE", str(tmp_path / "cache"))
+    for split in ("train", "validation", "test"):
+        folder = tmp_path / "data" / split
+        folder.mkdir(parents=True)
+        rows = []
+        for i in range(2):
+            Image.fromarray(np.full((20, 30, 3), 40 * i, dtype=np.uint8)).save(folder / f"{i}.png")
+            objects = {"bbox": [[2.0, 3.0, 10.0, 5.0], [0.0, 0.0, 0.0, 4.0]], "category": [i, 1]}
+            rows.append(json.dumps({"file_name": f"{i}.png", "objects": objects}))
+        (folder / "metadata.jsonl").write_text("\n".join(rows) + "\n")
+    data = build_source(
+        "hf_detection", {"name": "imagefolder", "data_dir": str(tmp_path / "data"), "image_size": 60}
+    ).load()
+    assert data.sizes() == {"train": 2, "val": 2, "test": 2} and data.info["num_classes"] == 2
+    row = data.train[0]
+    assert row["labels"] == [0] and row["boxes"] == [pytest.approx([4.0, 9.0, 24.0, 24.0])]  # x2 and x3 scale
+    assert data.info["report"]["train"]["skipped"]["zero_area_box"] == 2  # the [0, 0, 0, 4] boxes, counted
