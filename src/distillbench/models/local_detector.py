@@ -25,6 +25,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from distillbench.errors import ConfigError
 from distillbench.registry import ARCHITECTURES
 
 ANCHOR_SIZES = ((2,), (4,), (8,))
@@ -70,9 +71,9 @@ class PyramidBackbone(nn.Module):
 
 def _check(image_size: int, fpn_width: int) -> None:
     if image_size % 32:
-        raise ValueError(f"image_size must be a multiple of 32 (the coarsest stride), got {image_size}")
-    if fpn_width % 16:
-        raise ValueError(f"fpn_width must be a multiple of 16 (GroupNorm in the heads), got {fpn_width}")
+        raise ConfigError(f"image_size must be a multiple of 32 (the coarsest stride), got {image_size}")
+    if fpn_width % 32:
+        raise ConfigError(f"fpn_width must be a multiple of 32 (GroupNorm(32) in torchvision's heads), got {fpn_width}")
 
 
 @ARCHITECTURES.register("fcos")
