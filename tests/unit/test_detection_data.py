@@ -145,3 +145,15 @@ def test_hf_detection_reads_a_local_imagefolder(tmp_path, monkeypatch) -> None:
     row = data.train[0]
     assert row["labels"] == [0] and row["boxes"] == [pytest.approx([4.0, 9.0, 24.0, 24.0])]  # x2 and x3 scale
     assert data.info["report"]["train"]["skipped"]["zero_area_box"] == 2  # the [0, 0, 0, 4] boxes, counted
+
+
+def test_capped_scenes_are_the_prefix_of_the_full_generation(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DISTILLBENCH_CACHE", str(tmp_path))
+    opts = {"image_size": 64, "train_images": 5, "val_images": 3, "test_images": 4, "max_side": 30}
+    capped = build_source("embedded_scenes", opts).load(max_samples=2)
+    assert capped.sizes() == {"train": 2, "val": 2, "test": 2} and capped.info["path"].endswith("-first2")
+    full = build_source("embedded_scenes", opts).load()
+    assert full.sizes() == {"train": 5, "val": 3, "test": 4}
+    assert full.train["boxes"][:2] == capped.train["boxes"] and full.test["labels"][:2] == capped.test["labels"]
+    assert np.array_equal(np.asarray(full.val["image"])[:2], np.asarray(capped.val["image"]))
+    assert full.info["version"] == capped.info["version"]

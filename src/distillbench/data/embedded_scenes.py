@@ -16,7 +16,9 @@ overlaps every earlier box by at most ``max_iou``. The box is the tight box of t
 with alpha >= 0.5, so it is exact. Generation is seeded (``seed``) and versioned
 (``GENERATOR_VERSION`` + a hash of the options): the scenes are written once as COCO-format JSON
 plus PNG images under ``<cache>/data/embedded_scenes/<version>/`` (``$DISTILLBENCH_CACHE``,
-default ``~/.cache/distillbench``) and read back with the same reader as any COCO folder.
+default ``~/.cache/distillbench``) and read back with the same reader as any COCO folder. A capped
+load (``max_samples``, smoke runs) generates only the first scenes of each split, which are the
+same scenes a full generation starts with.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -180,9 +182,18 @@ class EmbeddedScenes(DataSource):
 
         opts: SceneOptions = self.options
         version = scenes_version(opts)
-        out = Path(default_cache_dir()) / "data" / "embedded_scenes" / version
-        if not (out / "options.json").is_file():
-            out.parent.mkdir(parents=True, exist_ok=True)
+        root = Path(default_cache_dir()) / "data" / "embedded_scenes"
+        out = root / version
+        if not (out / "options.json").is_file() and max_samples is not None:
+            # each split's scenes come from one seeded stream, so its first n scenes are the same whether
+            # n or all are generated: a capped load (smoke runs) needs only that prefix
+            out = root / f"{version}-first{max_samples}"
+            counts = {k: min(max_samples, getattr(opts, k)) for k in ("train_images", "val_images", "test_images")}
+            if not (out / "options.json").is_file():
+                root.mkdir(parents=True, exist_ok=True)
+                generate(out, replace(opts, **counts))
+        elif not (out / "options.json").is_file():
+            root.mkdir(parents=True, exist_ok=True)
             generate(out, opts)
         splits = {"train": "train", "val": "val", "test": "test"}
         info = {
