@@ -49,8 +49,16 @@ def build_timm(spec: ModelSpec, num_classes: int, in_channels: int = 3, **_: Any
 
 
 @MODELS.register("torchvision")
-def build_torchvision(spec: ModelSpec, num_classes: int, in_channels: int = 3, **_: Any) -> nn.Module:
-    """A torchvision classification model, ``weights=None`` unless ``weights='DEFAULT'`` is given."""
+def build_torchvision(
+    spec: ModelSpec, num_classes: int, in_channels: int = 3, detection: bool = False, **context: Any
+) -> nn.Module:
+    """A torchvision model, ``weights=None`` unless ``weights='DEFAULT'`` is given.
+
+    For the detection task (``detection=True``) the name must be a torchvision detector
+    (``fcos_resnet50_fpn``, ``retinanet_resnet50_fpn``, ...), built with ``weights=None`` and
+    ``weights_backbone=None`` for the data's classes and with its transform sized to the data's
+    images, unless ``weights=`` (and optionally ``weights_backbone=``) ask for pretrained weights.
+    """
     try:
         import torchvision
     except ImportError:
@@ -63,9 +71,35 @@ def build_torchvision(spec: ModelSpec, num_classes: int, in_channels: int = 3, *
         raise ConfigError(f"{spec.text}: torchvision models take 3-channel images; set the data source's channels: 3")
     kwargs = dict(spec.kwargs)
     weights = kwargs.pop("weights", None)
+    if detection:
+        return _torchvision_detector(spec, num_classes, weights, kwargs, context.get("image_size"))
     if weights is not None:
         return torchvision.models.get_model(spec.name, weights=weights, **kwargs)
     return torchvision.models.get_model(spec.name, weights=None, num_classes=num_classes, **kwargs)
+
+
+def _torchvision_detector(
+    spec: ModelSpec, num_classes: int, weights: str | None, kwargs: dict[str, Any], image_size: int | None
+) -> nn.Module:
+    import torchvision
+
+    detectors = torchvision.models.list_models(module=torchvision.models.detection)
+    if spec.name not in detectors:
+        raise ConfigError(f"{spec.text}: not a torchvision detector; detectors: {', '.join(sorted(detectors))}")
+    if image_size and not spec.name.startswith("ssd"):
+        kwargs = {"min_size": image_size, "max_size": image_size, **kwargs}
+    kwargs.setdefault("weights_backbone", None)
+    if weights is not None:
+        if _offline():
+            raise DistillbenchError(f"{spec.text}: pretrained weights need a network, but HF_HUB_OFFLINE is set")
+        try:
+            return torchvision.models.get_model(spec.name, weights=weights, **kwargs)
+        except OSError as exc:
+            raise DistillbenchError(f"{spec.text}: could not load pretrained weights: {exc}") from None
+    try:
+        return torchvision.models.get_model(spec.name, weights=None, num_classes=num_classes, **kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{spec.text}: {exc}") from None
 
 
 @MODELS.register("local")
