@@ -64,3 +64,29 @@ def split_indices(
 
 def cap(indices: np.ndarray, max_samples: int | None) -> np.ndarray:
     return indices if max_samples is None else indices[:max_samples]
+
+
+def load_hub_split(name: str, config: str | None, split: str, **kwargs: Any) -> Any:
+    """``datasets.load_dataset(name, config, split=split, **kwargs)`` with one clear error for every source.
+
+    ``kwargs`` are passed on when not None (``data_dir``, ``data_files``, ``revision``). A missing data set,
+    a network failure and offline mode become a DataError naming the set and split (and saying when
+    offline mode is on); a local file that is not UTF-8 becomes a DataError saying so.
+    """
+    import os
+
+    import datasets
+
+    from distillbench.errors import DataError
+
+    args = {k: v for k, v in kwargs.items() if v is not None}
+    if args.get("data_dir") is not None and not os.path.isdir(args["data_dir"]):
+        raise DataError(f"data_dir {args['data_dir']!r} is not a directory")
+    try:
+        return datasets.load_dataset(name, config, split=split, **args)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"data set {name!r}: a file is not valid UTF-8: {exc}") from None
+    except (FileNotFoundError, ConnectionError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
+        offline = os.environ.get("HF_DATASETS_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1"
+        hint = " (offline mode is on: only local files and folders and cached data sets load)" if offline else ""
+        raise DataError(f"could not load data set {name!r} split {split!r}{hint}: {exc}") from None

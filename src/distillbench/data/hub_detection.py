@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from distillbench.adapters.base import DataSplits
-from distillbench.data.base import DataSource
+from distillbench.data.base import DataSource, load_hub_split
 from distillbench.data.coco_folder import load_coco_folder
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
@@ -60,22 +60,8 @@ class HubDetection(DataSource):
     Options = HubDetectionOptions
 
     def _load_split(self, split: str) -> Any:
-        import datasets
-
         o = self.options
-        kwargs: dict[str, Any] = {"split": split}
-        if o.data_dir:
-            if not os.path.isdir(o.data_dir):
-                raise DataError(f"data_dir {o.data_dir!r} is not a directory")
-            kwargs["data_dir"] = o.data_dir
-        if o.revision:
-            kwargs["revision"] = o.revision
-        try:
-            return datasets.load_dataset(o.name, o.config, **kwargs)
-        except (FileNotFoundError, ConnectionError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
-            offline = os.environ.get("HF_DATASETS_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1"
-            hint = " (offline mode is on: only local folders and cached data sets load)" if offline else ""
-            raise DataError(f"could not load data set {o.name!r} split {split!r}{hint}: {exc}") from None
+        return load_hub_split(o.name, o.config, split, data_dir=o.data_dir, revision=o.revision)
 
     def _write_split(self, ds: Any, out: Path, split: str, names: list[str] | None) -> None:
         """Write one split as COCO JSON + PNGs (category index c becomes COCO id c + 1)."""

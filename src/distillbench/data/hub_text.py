@@ -16,7 +16,6 @@ train is held out, stratified and seeded.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from distillbench.adapters.base import DataSplits
-from distillbench.data.base import DataSource
+from distillbench.data.base import DataSource, load_hub_split
 from distillbench.data.hub_images import _holdout
 from distillbench.data.text import check_max_length, clean_texts, text_dataset
 from distillbench.errors import DataError
@@ -80,24 +79,12 @@ class HubText(DataSource):
     Options = HubTextOptions
 
     def _load_split(self, split: str) -> Any:
-        import datasets
-
         o = self.options
-        kwargs: dict[str, Any] = {"split": split}
         if o.data_files:
             for path in o.data_files.values():
                 check_utf8(path)
-            kwargs["data_files"] = dict(o.data_files)
-        if o.revision:
-            kwargs["revision"] = o.revision
-        try:
-            return datasets.load_dataset(o.name, o.config, **kwargs)
-        except UnicodeDecodeError as exc:
-            raise DataError(f"data set {o.name!r}: a file is not valid UTF-8: {exc}") from None
-        except (FileNotFoundError, ConnectionError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
-            offline = os.environ.get("HF_DATASETS_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1"
-            hint = " (offline mode is on: only local files and cached data sets load)" if offline else ""
-            raise DataError(f"could not load data set {o.name!r} split {split!r}{hint}: {exc}") from None
+        files = dict(o.data_files) if o.data_files else None
+        return load_hub_split(o.name, o.config, split, data_files=files, revision=o.revision)
 
     def _columns(self, ds: Any, split: str) -> tuple[list[str], list[Any]]:
         o = self.options
