@@ -22,6 +22,7 @@ batch norm (``tests/unit/test_distributed.py`` checks that equivalence).
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import tempfile
@@ -151,7 +152,9 @@ def _rank_main(local_rank: int, world: int, port: int, out: str, payload: dict[s
     dist.init_process_group("nccl" if cuda else "gloo", init_method="env://")
     try:
         set_rng_state(payload["rng"])  # the RNG stream the single-process run would train with
-        model = payload["model"]
+        # spawn hands tensors over in shared memory: each rank needs its own weights, or every rank's
+        # optimizer would step the same storage (the frozen teacher can stay shared)
+        model = copy.deepcopy(payload["model"])
         stats = train_model(payload["kwargs"].pop("adapter"), model, device=device, **payload["kwargs"])
         if local_rank == 0:
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
