@@ -78,7 +78,8 @@ def test_failed_jobs_are_recorded_with_their_reason_and_counted(tmp_path: Path) 
         f"include: {ROOT / 'tasks' / 'digits.yaml'}\n"
         "students:\n"
         "  - {name: cnn-w4, model: 'local:cnn(width=4, depth=2)', features: {hint: stages.0}}\n"
-        "  - {name: diverges, model: 'local:cnn(width=4, depth=2)', train: {lr: .nan, batch_size: 16}, features: {hint: stages.0}}\n"
+        "  - {name: diverges, model: 'local:cnn(width=4, depth=2)', features: {hint: stages.0},\n"
+        "     train: {lr: .nan, batch_size: 16}}\n"
         "  - {name: broken, model: 'local:cnn(width=4, no_such_argument=1)', features: {hint: stages.0}}\n"
     )
     suite = tmp_path / "failing-suite.yaml"
