@@ -87,7 +87,10 @@ def run_isolated(job: Job, on_progress: Progress) -> Result:
     """Run ``job`` in a fresh spawned process; its Result, or a failed Result saying why."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(job, child, os.getpid()), name=f"distillbench-{job.job_id}", daemon=True)
+    # a DDP job starts its own rank processes, which a daemonic process may not; PDEATHSIG still ties it to us
+    proc = ctx.Process(
+        target=_child, args=(job, child, os.getpid()), name=f"distillbench-{job.job_id}", daemon=job.nproc == 1
+    )
     proc.start()
     child.close()
     message: tuple | None = None
