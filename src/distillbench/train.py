@@ -146,9 +146,14 @@ def train_model(
     step, first_epoch = 0, 0
     saved = load_checkpoint(checkpoint, checkpoint_key)
     if saved is not None:
-        model.load_state_dict(saved["model"])
-        first_epoch, step = saved["epoch"], saved["step"]
-        stats = TrainStats(**{**saved["stats"], "resumed_from_epoch": first_epoch})
+        try:
+            resumed = TrainStats(**{**saved["stats"], "resumed_from_epoch": saved["epoch"]})
+            model.load_state_dict(saved["model"])
+        except (TypeError, KeyError, RuntimeError) as exc:  # written by another distillbench version
+            log.warning("ignoring checkpoint %s (%s); training from the start", checkpoint, exc)
+            saved = None
+    if saved is not None:
+        first_epoch, step, stats = saved["epoch"], saved["step"], resumed
         set_rng_state(saved["rng"])
         log.info("%s: resuming from the checkpoint of epoch %d (%s)", names[0], first_epoch, checkpoint)
     runner_model = ddp.wrap(model, device) if world > 1 else model
