@@ -133,6 +133,7 @@ def run(
     import os
 
     from distillbench.config import DEVICES, PRECISIONS
+    from distillbench.executors import EXECUTORS
     from distillbench.runner import run_suite
     from distillbench.safety import ALLOW_PATHS_ENV
 
@@ -140,6 +141,8 @@ def run(
         raise DistillbenchError(f"--device must be one of {', '.join(DEVICES)}")
     if precision is not None and precision not in PRECISIONS:
         raise DistillbenchError(f"--precision must be one of {', '.join(PRECISIONS)}")
+    if executor not in EXECUTORS:
+        raise DistillbenchError(f"unknown executor {executor!r}: choose {' or '.join(EXECUTORS)}")
     if nproc_per_job < 1:
         raise DistillbenchError(f"--nproc-per-job must be at least 1, got {nproc_per_job}")
     if allow_absolute_paths:

@@ -96,6 +96,8 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
         (["ls", "widgets"], "unknown listing 'widgets'"),
         (["run", "quick", "--format", "xlsx"], "unknown report format 'xlsx'"),
         (["run", "quick", "--precision", "fp8"], "--precision must be one of"),
+        (["run", "quick", "--executor", "dask"], "unknown executor 'dask': choose local or ray"),
+        (["run", "quick", "--nproc-per-job", "0"], "--nproc-per-job must be at least 1"),
         (["report", "/nonexistent/run"], "no results file"),
     ],
 )
