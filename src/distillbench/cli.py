@@ -90,6 +90,30 @@ def run(
     cache_dir: Annotated[str | None, typer.Option(help="Teacher cache (default ~/.cache/distillbench).")] = None,
     format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
     isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
+    executor: Annotated[
+        str, typer.Option(help="local: one job after another (default) | ray: jobs fanned out over a Ray cluster.")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to use with --executor ray: HOST:PORT, or 'auto' (default: start one here)."),
+    ] = None,
+    nproc_per_job: Annotated[
+        int, typer.Option(help="Train each job with N DDP processes (one GPU each on CUDA, gloo on CPU).")
+    ] = 1,
+    trust_remote_code: Annotated[
+        bool | None,
+        typer.Option(
+            "--trust-remote-code/--no-trust-remote-code",
+            help="Let Hugging Face loaders run code from model repositories (default: the suite's, off).",
+        ),
+    ] = None,
+    allow_absolute_paths: Annotated[
+        bool,
+        typer.Option(
+            help="Let configs name paths outside the project, the cache and their own folder "
+            "(also: DISTILLBENCH_ALLOW_ABSOLUTE_PATHS=1)."
+        ),
+    ] = False,
 ) -> None:
     """Run a suite: train what needs training, measure every model, write the leaderboard.
 
@@ -101,14 +125,28 @@ def run(
       distillbench run image_classification --seeds 0,1,2
       distillbench run default --smoke                  # a quick check that everything works
       distillbench run default --device cuda --precision bf16
+      distillbench run default --executor ray                    # jobs in parallel on a local Ray instance
+      distillbench run default --executor ray --address auto     # ... on the running Ray cluster
+      distillbench run image_classification --nproc-per-job 2    # each job trained by 2 DDP processes
+      distillbench run my_suite.yaml --allow-absolute-paths      # the suite's cards read /data/...
     """
+    import os
+
     from distillbench.config import DEVICES, PRECISIONS
+    from distillbench.executors import EXECUTORS
     from distillbench.runner import run_suite
+    from distillbench.safety import ALLOW_PATHS_ENV
 
     if device is not None and device not in DEVICES:
         raise DistillbenchError(f"--device must be one of {', '.join(DEVICES)}")
     if precision is not None and precision not in PRECISIONS:
         raise DistillbenchError(f"--precision must be one of {', '.join(PRECISIONS)}")
+    if executor not in EXECUTORS:
+        raise DistillbenchError(f"unknown executor {executor!r}: choose {' or '.join(EXECUTORS)}")
+    if nproc_per_job < 1:
+        raise DistillbenchError(f"--nproc-per-job must be at least 1, got {nproc_per_job}")
+    if allow_absolute_paths:
+        os.environ[ALLOW_PATHS_ENV] = "1"  # read by every process of the run (job processes, Ray workers)
     summary = run_suite(
         suite,
         seeds=_split_ints(seeds),
@@ -120,6 +158,10 @@ def run(
         cache_dir=cache_dir,
         isolate=isolate,
         formats=_formats(format),
+        executor=executor,
+        address=address,
+        nproc_per_job=nproc_per_job,
+        trust_remote_code=trust_remote_code,
     )
     md = summary.out_dir / "leaderboard.md"
     if md.exists():

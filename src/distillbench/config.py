@@ -137,6 +137,8 @@ class SuiteConfig:
     precision: str = "fp32"
     compile: bool = False
     measure: MeasureConfig = field(default_factory=MeasureConfig)
+    #: let Hugging Face loaders run code from model repositories (off unless the user turns it on)
+    trust_remote_code: bool = False
     path: str = field(default="", metadata={"yaml": False})
 
     def __post_init__(self) -> None:

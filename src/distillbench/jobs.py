@@ -41,14 +41,23 @@ class Job:
     measure: dict[str, Any]
     cache_dir: str
     card_hash: str = ""
+    #: processes that train this one job together (DDP); 1 trains in the job's own process
+    nproc: int = 1
+    #: the user allowed Hugging Face loaders to run repository code for this run
+    trust_remote_code: bool = False
     job_id: str = field(default="")
 
     def __post_init__(self) -> None:
+        if self.nproc < 1:
+            raise ConfigError(f"nproc (processes per job) must be at least 1, got {self.nproc}")
         if not self.job_id:
             fields = asdict(self)
             fields.pop("job_id")
             fields.pop("card")  # the card's content is in card_hash; its location does not matter
             fields.pop("cache_dir")
+            for key, default in _HASHED_ONLY_WHEN_SET.items():  # ids of runs made before these fields existed
+                if fields[key] == default:
+                    fields.pop(key)
             self.job_id = config_hash(fields)
 
     def identity(self, card: TaskCard) -> dict[str, Any]:
@@ -72,6 +81,10 @@ class Job:
         return f"{self.suite}/{_card_name(self.card)}: {self.role} {who} (seed {self.seed})"
 
 
+#: fields added after runs were recorded: hashed only when they differ from the default, so old ids stay valid
+_HASHED_ONLY_WHEN_SET: dict[str, Any] = {"nproc": 1, "trust_remote_code": False}
+
+
 def _card_name(path: str) -> str:
     from pathlib import Path
 
@@ -91,6 +104,8 @@ def expand_jobs(
     precision: str | None = None,
     compile: bool | None = None,
     cache_dir: str,
+    nproc: int = 1,
+    trust_remote_code: bool | None = None,
 ) -> list[Job]:
     """The suite's jobs in run order: per task, the teacher first, then students by method and seed."""
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
@@ -102,6 +117,8 @@ def expand_jobs(
         "smoke": smoke,
         "measure": to_plain(measure),
         "cache_dir": cache_dir,
+        "nproc": nproc,
+        "trust_remote_code": suite.trust_remote_code if trust_remote_code is None else trust_remote_code,
     }
     # a smoke run checks that everything works: the first seed is enough unless seeds are given
     run_seeds = seeds if seeds is not None else (suite.seeds[:1] if smoke else suite.seeds)

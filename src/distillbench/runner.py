@@ -1,10 +1,12 @@
-"""The runner: expand a suite into jobs, run each in a fresh process, record, resume, report.
+"""The runner: expand a suite into jobs, hand them to an executor, record, resume, report.
 
-Each job runs in a spawned child process that sends progress messages and finally a Result (or a
-traceback) back through a pipe; the parent is the only writer of ``results.jsonl``. A job that
-fails is recorded with status "failed" and its reason, and the other jobs go on. Re-running a
-suite skips jobs whose results are already recorded. Ctrl-C stops the current job; everything
-already recorded stays, and the next run resumes.
+An executor (executors/: ``local`` runs jobs one after another, each in a fresh spawned process;
+``ray`` fans them out over a Ray cluster) hands every finished job's Result back to this process,
+the only writer of ``results.jsonl``. A job that fails (an exception, a NaN loss, out of memory, a
+crashed process) is recorded with status "failed" and its reason, and the other jobs go on.
+Re-running a suite skips jobs whose results are already recorded; a job that was killed part-way
+resumes from its last per-epoch checkpoint (checkpoint.py), which is deleted once its result is
+recorded. Ctrl-C stops the running jobs; everything already recorded stays, and the next run resumes.
 """
 
 from __future__ import annotations
@@ -12,12 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import multiprocessing as mp
 import os
-import signal
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,86 +48,6 @@ class RunSummary:
     reports: list[Path] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- child process
-
-
-def _child(job: Job, conn: Any) -> None:
-    """Entry point of a job's process: run it and send ('result', dict) or ('error', text)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops this process
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        from distillbench.worker import run_job
-
-        def progress(done: int, total: int, text: str) -> None:
-            conn.send(("progress", done, total, text))
-
-        result = run_job(job, progress)
-        conn.send(("result", result.to_dict()))
-    except BaseException as exc:  # report everything, including KeyboardInterrupt, to the parent
-        brief = str(exc) if isinstance(exc, DistillbenchError) else f"{type(exc).__name__}: {exc}"
-        conn.send(("error", brief, traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def _run_isolated(job: Job, on_progress: Callable[[int, int, str], None]) -> Result:
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(job, child), name=f"distillbench-{job.job_id}", daemon=True)
-    proc.start()
-    child.close()
-    message: tuple | None = None
-    try:
-        while True:
-            try:
-                msg = parent.recv()  # blocks without spinning; EOFError when the child dies
-            except EOFError:
-                break
-            if msg[0] == "progress":
-                on_progress(*msg[1:])
-            else:
-                message = msg
-                break
-        proc.join()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.join(timeout=10)
-        if proc.is_alive():
-            proc.kill()
-        raise
-    finally:
-        parent.close()
-    if message and message[0] == "result":
-        return Result.from_dict(message[1])
-    if message and message[0] == "error":
-        log.debug("job %s failed:\n%s", job.label, message[2])
-        return _failed(job, message[1], message[2])
-    return _failed(job, f"worker process exited with code {proc.exitcode} before sending a result", "")
-
-
-def _run_inline(job: Job, on_progress: Callable[[int, int, str], None]) -> Result:
-    from distillbench.worker import run_job
-
-    try:
-        return run_job(job, on_progress)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:
-        brief = str(exc) if isinstance(exc, DistillbenchError) else f"{type(exc).__name__}: {exc}"
-        return _failed(job, brief, traceback.format_exc())
-
-
-def _failed(job: Job, reason: str, trace: str) -> Result:
-    from distillbench.config import load_card
-
-    return Result(
-        **job.identity(load_card(job.card)),
-        status="failed",
-        error=reason,
-        config={"traceback": trace[-4000:]},
-    )
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -145,8 +64,19 @@ def run_suite(
     isolate: bool = True,
     formats: tuple[str, ...] = DEFAULT_FORMATS,
     show_progress: bool = True,
+    executor: str = "local",
+    address: str | None = None,
+    nproc_per_job: int = 1,
+    trust_remote_code: bool | None = None,
 ) -> RunSummary:
-    """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``."""
+    """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``.
+
+    ``executor`` is ``local`` (sequential, the default) or ``ray`` (``address``: the cluster's);
+    ``nproc_per_job`` > 1 trains each job with that many DDP processes; ``trust_remote_code``
+    overrides the suite's setting (off by default).
+    """
+    from distillbench.checkpoint import remove_checkpoint, student_checkpoint
+    from distillbench.executors import make_executor
     from distillbench.progress import JobProgress
     from distillbench.validate import validate_suite
 
@@ -160,6 +90,8 @@ def run_suite(
         precision=precision,
         compile=compile,
         cache_dir=cache_dir or default_cache_dir(),
+        nproc=nproc_per_job,
+        trust_remote_code=trust_remote_code,
     )
     run_dir = Path(out_dir) / (f"{cfg.name}-smoke" if smoke else cfg.name)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -170,33 +102,43 @@ def run_suite(
     _write_resolved(run_dir, cfg, jobs)
     if summary.skipped:
         log.info("resuming: %d of %d jobs already recorded in %s", summary.skipped, len(jobs), results_file)
-    execute = _run_isolated if isolate else _run_inline
+    runner = make_executor(executor, isolate=isolate, address=address)
+    started = {"at": time.perf_counter(), "n": 0}
+
+    def record(job: Job, result: Result) -> None:
+        """Append one finished job's result (this process is the only writer), then report it."""
+        append_result(results_file, result)
+        remove_checkpoint(student_checkpoint(job.cache_dir, job.job_id))  # recorded: nothing left to resume
+        summary.ran += 1
+        summary.results.append(result)
+        started["n"] += 1
+        took = time.perf_counter() - started["at"]
+        i = started["n"]
+        if result.status != "ok":
+            summary.failed += 1
+            log.error("job %d/%d failed (%.1f s into the run): %s: %s", i, len(todo), took, job.label, result.error)
+        else:
+            metric = result.quality.get(result.primary_metric)
+            shown = f"{metric:.4f}" if isinstance(metric, float) else str(metric)
+            log.info(
+                "job %d/%d done (%.1f s into the run): %s: %s %s",
+                *(i, len(todo), took, job.label, result.primary_metric, shown),
+            )
+        bar.finish_job(result.status == "ok")
+
     with _run_log(run_dir), JobProgress(len(todo), enabled=show_progress) as bar:
-        log.info("suite %s: %d job(s), %d already recorded, %d to run", cfg.name, len(jobs), summary.skipped, len(todo))
-        for i, job in enumerate(todo, start=1):
-            bar.start_job(job.label)
-            started = time.perf_counter()
-            try:
-                result = execute(job, bar.update_job)
-            except KeyboardInterrupt:
-                raise RunInterrupted(
-                    f"interrupted during {job.label}: {summary.ran} job(s) of this run recorded in {results_file} "
-                    f"(with {summary.skipped} from before); run the same command again to resume"
-                ) from None
-            append_result(results_file, result)
-            summary.ran += 1
-            summary.results.append(result)
-            took = time.perf_counter() - started
-            if result.status != "ok":
-                summary.failed += 1
-                log.error("job %d/%d failed after %.1f s: %s: %s", i, len(todo), took, job.label, result.error)
-            else:
-                metric = result.quality.get(result.primary_metric)
-                shown = f"{metric:.4f}" if isinstance(metric, float) else str(metric)
-                log.info(
-                    "job %d/%d done in %.1f s: %s: %s %s", i, len(todo), took, job.label, result.primary_metric, shown
-                )
-            bar.finish_job(result.status == "ok")
+        log.info(
+            "suite %s: %d job(s), %d already recorded, %d to run (executor %s)",
+            *(cfg.name, len(jobs), summary.skipped, len(todo), executor),
+        )
+        try:
+            runner.run(todo, record, bar)
+        except KeyboardInterrupt:
+            during = f" during {', '.join(runner.running)}" if runner.running else ""
+            raise RunInterrupted(
+                f"interrupted{during}: {summary.ran} job(s) of this run recorded in {results_file} "
+                f"(with {summary.skipped} from before); run the same command again to resume"
+            ) from None
     wanted = {j.job_id for j in jobs}
     records = [r for r in read_results(results_file).records if r["job_id"] in wanted]
     latest: dict[str, dict[str, Any]] = {}

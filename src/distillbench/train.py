@@ -4,30 +4,36 @@ The loop knows nothing about tasks or methods: the adapter batches and runs forw
 method turns student (and teacher) outputs into a loss, forward hooks collect the features the
 method names. SGD or AdamW, cosine or constant schedule with optional linear warm-up, autocast
 for bf16/fp16 (with a gradient scaler for fp16 on CUDA). A NaN/inf loss stops training with an
-error naming the epoch and step.
+error naming the epoch and step. Optional per-epoch checkpoints (checkpoint.py) make a killed job
+resume where it stopped; inside a process group the same loop trains with DDP (distributed.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from distillbench import distributed as ddp
 from distillbench.adapters.base import DataSplits, TaskAdapter
+from distillbench.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from distillbench.config import TrainConfig
 from distillbench.errors import ConfigError
 from distillbench.features import FeatureHooks
 from distillbench.measure import autocast
 from distillbench.methods.base import DistillMethod
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
@@ -41,9 +47,19 @@ class TrainStats:
     final_loss: float = float("nan")
     loss_parts: dict[str, float] = field(default_factory=dict)
     epoch_losses: list[float] = field(default_factory=list)
+    #: processes that trained together (DDP), the global batch per step and each process's share
+    world_size: int = 1
+    effective_batch_size: int = 0
+    per_device_batch_size: int = 0
+    #: the epoch a resumed training started from (None: trained from the start)
+    resumed_from_epoch: int | None = None
+    #: the global loss of every step (kept for tests and logs, not written into results)
+    step_losses: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out.pop("step_losses")
+        return out
 
 
 def seed_everything(seed: int) -> None:
@@ -94,8 +110,16 @@ def train_model(
     teacher_features: Mapping[str, str] | None = None,
     names: tuple[str, str] = ("student", "teacher"),
     progress: Progress | None = None,
+    checkpoint: Path | None = None,
+    checkpoint_key: str = "",
 ) -> TrainStats:
-    """Train ``model`` in place with ``method`` (``no_kd`` for plain supervised training)."""
+    """Train ``model`` in place with ``method`` (``no_kd`` for plain supervised training).
+
+    With ``checkpoint``, the state is saved there after every epoch and training resumes from it when
+    it exists with the same ``checkpoint_key``. Inside an initialised process group (see
+    distributed.py) the model is trained with DDP: each process takes its share of every global batch
+    of ``cfg.batch_size`` samples, and gradients are averaged so a step equals one on the whole batch.
+    """
     if method.needs_teacher and teacher is None:
         raise ValueError(f"method {method.registry_name!r} needs a teacher")
     s_paths = feature_paths(method, student_features or {}, names[0])
@@ -113,12 +137,30 @@ def train_model(
     amp = lambda: autocast(device, precision)  # noqa: E731
     scaler = torch.amp.GradScaler("cuda", enabled=precision == "fp16" and device.type == "cuda")
     optimizer: torch.optim.Optimizer | None = None
-    stats = TrainStats()
-    step = 0
-    start = time.perf_counter()
+    rank, world = ddp.rank_and_world()
+    stats = TrainStats(
+        world_size=world, effective_batch_size=cfg.batch_size, per_device_batch_size=math.ceil(cfg.batch_size / world)
+    )
+    if world > cfg.batch_size:
+        raise ConfigError(f"batch_size {cfg.batch_size} cannot be shared by {world} processes")
+    step, first_epoch = 0, 0
+    saved = load_checkpoint(checkpoint, checkpoint_key)
+    if saved is not None:
+        try:
+            resumed = TrainStats(**{**saved["stats"], "resumed_from_epoch": saved["epoch"]})
+            model.load_state_dict(saved["model"])
+        except (TypeError, KeyError, RuntimeError) as exc:  # written by another distillbench version
+            log.warning("ignoring checkpoint %s (%s); training from the start", checkpoint, exc)
+            saved = None
+    if saved is not None:
+        first_epoch, step, stats = saved["epoch"], saved["step"], resumed
+        set_rng_state(saved["rng"])
+        log.info("%s: resuming from the checkpoint of epoch %d (%s)", names[0], first_epoch, checkpoint)
+    runner_model = ddp.wrap(model, device) if world > 1 else model
+    start = time.perf_counter() - stats.wall_time_s
     with FeatureHooks(model, s_paths, names[0]) as s_hooks, contextlib.ExitStack() as stack:
         t_hooks = stack.enter_context(FeatureHooks(teacher, t_paths, names[1])) if t_paths and teacher else None
-        for epoch in range(cfg.epochs):
+        for epoch in range(first_epoch, cfg.epochs):
             method.on_epoch_start(epoch, cfg.epochs)
             epoch_loss, epoch_parts, n_batches = 0.0, {}, 0
             for i, batch in enumerate(
@@ -126,6 +168,12 @@ def train_model(
             ):
                 if i >= steps_per_epoch:
                     break
+                n_global = len(next(iter(batch.values())))
+                if world > 1:
+                    if n_global < world:  # a last batch too small to share: every process skips it
+                        continue
+                    batch = ddp.shard(batch, rank, world)
+                n_local = len(next(iter(batch.values())))
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 t_out = None
                 if method.needs_teacher:
@@ -134,23 +182,33 @@ def train_model(
                     if t_hooks:
                         t_out.features = t_hooks.take()
                 with amp():
-                    s_out = adapter.forward(model, batch)
+                    s_out = adapter.forward(runner_model, batch)
                     s_out.features = s_hooks.take()
                     if optimizer is None:  # projections are built from the first batch's shapes
-                        method.setup(s_out, t_out)
+                        # a resumed run loads the projections: building them must not move the saved RNG stream
+                        with torch.random.fork_rng(devices=[]) if saved else contextlib.nullcontext():
+                            method.setup(s_out, t_out)
                         method.to(device)
+                        ddp.broadcast_parameters(method, world)
                         params = [p for p in (*model.parameters(), *method.parameters()) if p.requires_grad]
                         optimizer = _optimizer(params, cfg)
                         base_lrs = [g["lr"] for g in optimizer.param_groups]
+                        if saved is not None:
+                            method.load_state_dict(saved["method"])
+                            optimizer.load_state_dict(saved["optimizer"])
+                            scaler.load_state_dict(saved["scaler"])
                     parts = method.loss(s_out, t_out, batch)
                 loss = parts["loss"]
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch + 1}, step {i + 1}")
+                global_loss = ddp.global_mean(loss.detach(), n_local, n_global, world)
+                if not torch.isfinite(global_loss):
+                    raise FloatingPointError(f"loss is {global_loss.item()} at epoch {epoch + 1}, step {i + 1}")
                 factor = _lr_factor(step, total, int(cfg.warmup_epochs * steps_per_epoch), cfg.schedule)
                 for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
                     group["lr"] = base * factor
                 optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
+                # DDP averages gradients over processes: weigh each share by its size so the step is the global mean
+                scaler.scale(loss * (n_local * world / n_global) if world > 1 else loss).backward()
+                ddp.average_gradients(method, world)
                 if cfg.grad_clip:
                     scaler.unscale_(optimizer)
                     nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -158,17 +216,51 @@ def train_model(
                 scaler.update()
                 step += 1
                 n_batches += 1
-                stats.samples += len(next(iter(batch.values())))
-                epoch_loss += loss.item()
+                stats.samples += n_global
+                epoch_loss += global_loss.item()
+                stats.step_losses.append(global_loss.item())
                 for k, v in parts.items():
                     epoch_parts[k] = epoch_parts.get(k, 0.0) + float(v.detach())
                 if progress:
                     progress(step, total, f"epoch {epoch + 1}/{cfg.epochs} loss {epoch_loss / n_batches:.4f}")
             stats.epoch_losses.append(epoch_loss / max(1, n_batches))
             stats.loss_parts = {k: v / max(1, n_batches) for k, v in epoch_parts.items()}
+            if checkpoint is not None:
+                stats.wall_time_s = time.perf_counter() - start
+                _save_epoch(checkpoint, checkpoint_key, epoch + 1, step, model, method, optimizer, scaler, stats, rank)
+                ddp.barrier(world)
     stats.wall_time_s = time.perf_counter() - start
     stats.steps, stats.epochs = step, cfg.epochs
     stats.samples_per_s = stats.samples / stats.wall_time_s if stats.wall_time_s > 0 else 0.0
     stats.final_loss = stats.epoch_losses[-1] if stats.epoch_losses else float("nan")
     model.eval()
     return stats
+
+
+def _save_epoch(
+    path: Path,
+    key: str,
+    epoch: int,
+    step: int,
+    model: nn.Module,
+    method: DistillMethod,
+    optimizer: torch.optim.Optimizer | None,
+    scaler: torch.amp.GradScaler,
+    stats: TrainStats,
+    rank: int,
+) -> None:
+    """Checkpoint the end of ``epoch`` (only the first process writes; all hold the same state)."""
+    if rank != 0:
+        return
+    state = {
+        "key": key,
+        "epoch": epoch,
+        "step": step,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "method": {k: v.detach().cpu() for k, v in method.state_dict().items()},
+        "optimizer": optimizer.state_dict() if optimizer is not None else {},
+        "scaler": scaler.state_dict(),
+        "stats": stats.to_dict() | {"step_losses": list(stats.step_losses), "resumed_from_epoch": None},
+        "rng": rng_state(),
+    }
+    save_checkpoint(path, state)

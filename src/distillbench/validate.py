@@ -9,6 +9,7 @@ from distillbench.jobs import expand_jobs
 from distillbench.methods.base import build_method
 from distillbench.models.spec import parse_spec
 from distillbench.registry import ARCHITECTURES, MODELS, TASKS
+from distillbench.safety import check_card_paths, check_path
 
 
 def validate_suite(name: str) -> list[str]:
@@ -16,7 +17,10 @@ def validate_suite(name: str) -> list[str]:
     suite = load_suite(name)
     lines = [f"suite {suite.name} ({suite.path}): seeds {suite.seeds}, {suite.device}, {suite.precision}"]
     for entry in suite.tasks:
+        if entry.card.endswith((".yaml", ".yml")) or "/" in entry.card:
+            check_path(entry.card, where=f"{suite.path}: tasks.card", config_file=suite.path)
         card = load_card(entry.card)
+        check_card_paths(card)
         TASKS.get(card.task)
         build_source(card.data.source, card.data.options, where=f"{card.path} data.options")
         for model in (card.teacher, *card.students):

@@ -20,6 +20,7 @@ from torch import nn
 
 from distillbench import measure
 from distillbench.adapters.base import DataSplits, TaskAdapter
+from distillbench.checkpoint import remove_checkpoint, student_checkpoint, teacher_checkpoint
 from distillbench.config import SMOKE_TRAIN, MeasureConfig, ModelConfig, TaskCard, TrainConfig, config_hash, from_dict
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
@@ -27,6 +28,7 @@ from distillbench.jobs import Job
 from distillbench.methods.base import build_method
 from distillbench.registry import TASKS
 from distillbench.results import Result
+from distillbench.safety import SafetyPolicy, use_policy
 from distillbench.train import TrainStats, seed_everything, train_model
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,9 @@ def get_teacher(
         model.load_state_dict(blob["state_dict"])
         log.info("teacher %s loaded from cache %s", card.teacher.name, path)
         return model.to(device).eval(), {**blob["training"], "cached": True, "cache_path": str(path)}
-    stats = train_model(
+    checkpoint = teacher_checkpoint(path)
+    stats = _train(
+        job,
         adapter,
         model,
         data,
@@ -68,17 +72,45 @@ def get_teacher(
         precision=job.precision,
         names=(card.teacher.name, ""),
         progress=progress,
+        checkpoint=checkpoint,
+        checkpoint_key=path.stem,
     )
     training = {**stats.to_dict(), "config": cfg.__dict__}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "training": training}, tmp)
     os.replace(tmp, path)
+    remove_checkpoint(checkpoint)  # the cached teacher is the durable result now
     return model.eval(), {**training, "cached": False, "cache_path": str(path)}
+
+
+def _train(
+    job: Job,
+    adapter: TaskAdapter,
+    model: nn.Module,
+    data: DataSplits,
+    cfg: TrainConfig,
+    method: Any,
+    **kwargs: Any,
+) -> TrainStats:
+    """train_model in this process, or with ``job.nproc`` DDP processes (distributed.py)."""
+    if job.nproc > 1:
+        from distillbench.distributed import train_in_processes
+
+        device = kwargs.pop("device")
+        return train_in_processes(
+            job.nproc, model, device, adapter=adapter, data=data, cfg=cfg, method=method, **kwargs
+        )
+    return train_model(adapter, model, data, cfg, method, **kwargs)
 
 
 def run_job(job: Job, progress: Progress | None = None) -> Result:
     """Train (or load) and measure the job's model; return its Result record."""
+    with use_policy(SafetyPolicy(trust_remote_code=job.trust_remote_code)):
+        return _run_job(job, progress)
+
+
+def _run_job(job: Job, progress: Progress | None) -> Result:
     card = _load_card(job.card)
     device = measure.resolve_device(job.device)
     adapter: TaskAdapter = TASKS.get(card.task)(card)
@@ -98,7 +130,8 @@ def run_job(job: Job, progress: Progress | None = None) -> Result:
         seed_everything(job.seed)
         model = adapter.build_model(model_cfg.model, data)
         cfg = train_config(card, model_cfg, card.student_train, job.smoke)
-        stats: TrainStats = train_model(
+        stats: TrainStats = _train(
+            job,
             adapter,
             model,
             data,
@@ -112,6 +145,8 @@ def run_job(job: Job, progress: Progress | None = None) -> Result:
             teacher_features=card.teacher.features,
             names=(model_cfg.name, card.teacher.name),
             progress=progress,
+            checkpoint=student_checkpoint(job.cache_dir, job.job_id),  # removed by the runner once recorded
+            checkpoint_key=job.job_id,
         )
         training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False}
         del teacher  # free its memory before measuring the student

@@ -98,7 +98,10 @@ def load_yaml(path: str | Path, _stack: tuple[Path, ...] = ()) -> YamlMap:
         raise ConfigError(f"{data.where()}: 'include' must be a path or a list of paths")
     merged: YamlMap = YamlMap()
     merged.file, merged.line = data.file, data.line
+    from distillbench.safety import check_path
+
     for inc in includes:
+        check_path(path.parent / inc, where=f"{data.where('include')}: include", config_file=path)
         merged = merge(merged, load_yaml(path.parent / inc, (*_stack, resolved)))
     return merge(merged, data)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -95,6 +96,8 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
         (["ls", "widgets"], "unknown listing 'widgets'"),
         (["run", "quick", "--format", "xlsx"], "unknown report format 'xlsx'"),
         (["run", "quick", "--precision", "fp8"], "--precision must be one of"),
+        (["run", "quick", "--executor", "dask"], "unknown executor 'dask': choose local or ray"),
+        (["run", "quick", "--nproc-per-job", "0"], "--nproc-per-job must be at least 1"),
         (["report", "/nonexistent/run"], "no results file"),
     ],
 )
@@ -130,7 +133,7 @@ def _wait_for_lines(path: Path, n: int, proc: subprocess.Popen, timeout: float =
     raise AssertionError("no result in time")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT])  # SIGKILL: see the random-kill test below
 def test_interrupted_run_keeps_results_and_resumes(sig: signal.Signals, tmp_path: Path) -> None:
     results = tmp_path / "quick-smoke" / "results.jsonl"
     proc = subprocess.Popen(
@@ -153,6 +156,49 @@ def test_interrupted_run_keeps_results_and_resumes(sig: signal.Signals, tmp_path
     final = [json.loads(line) for line in results.read_text().splitlines()]
     assert final[: len(kept)] == [json.loads(line) for line in kept]  # nothing written before was lost
     assert len({r["job_id"] for r in final}) == len(final) == 3  # every job exactly once
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    """SIGKILL the whole run at seeded random points, four times, then let it finish.
+
+    A kill point is "after the n-th result is recorded, u seconds later" with n and u drawn at random,
+    so kills land during start-up, teacher training, student jobs, between two appends and during the
+    report (a kill drawn after the run ended is not counted).
+    """
+    rng = random.Random(9)  # issue 9
+    results = tmp_path / "quick-smoke" / "results.jsonl"
+    cmd = [*CLI, "run", "quick", "--smoke", "--out", str(tmp_path), "--format", "md"]
+    seen: list[list[str]] = []
+    kills: list[str] = []
+    while len(kills) < 4 and len(_lines(results)) < 3:
+        after, delay = rng.randint(len(_lines(results)), 2), rng.uniform(0.0, 2.5)
+        proc = subprocess.Popen(cmd, cwd=ROOT, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 180
+        while len(_lines(results)) < after and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            kills.append(f"{delay:.1f}s after result {after}: {len(_lines(results))} recorded")
+        seen.append(_lines(results))
+    final_run = cli(*cmd[len(CLI) :])
+    assert final_run.returncode == 0, final_run.stderr
+    lines = _lines(results)
+    records = [json.loads(line) for line in lines]  # every line whole: no torn write
+    for before in seen:
+        assert lines[: len(before)] == before  # nothing recorded was lost or rewritten
+    assert len({r["job_id"] for r in records}) == len(records) == 3  # every job exactly once
+    assert all(r["status"] == "ok" for r in records)
+    checkpoints = Path(os.environ["DISTILLBENCH_CACHE"]) / "checkpoints"
+    assert not [r for r in records if (checkpoints / f"{r['job_id']}.pt").exists()]  # recorded: checkpoint removed
+    print(f"SIGKILL test: {len(kills)} kills ({'; '.join(kills)}); final: {len(records)} results, one per job")
+    assert len(kills) >= 3
 
 
 def test_python_api(tmp_path: Path) -> None:

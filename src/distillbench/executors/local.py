@@ -1,0 +1,146 @@
+"""The local executor: jobs one after another, each in a fresh spawned process.
+
+Each job runs in a spawned child that sends progress messages and finally a Result (or a
+traceback) back through a pipe, so one job's memory never leaks into the next and a crash of one
+job (even a segfault or the kernel's OOM killer) is recorded as that job's failure. The child asks
+the kernel to kill it if the runner dies (Linux ``PR_SET_PDEATHSIG``), so a SIGKILLed run leaves no
+orphan training on. ``isolate=False`` runs jobs in the calling process (tests, debugging).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing as mp
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from distillbench.errors import DistillbenchError
+from distillbench.executors import Executor, Record
+from distillbench.jobs import Job
+from distillbench.progress import JobProgress
+from distillbench.results import Result
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+
+
+class LocalExecutor(Executor):
+    """Sequential jobs in this machine's processes (the default)."""
+
+    def __init__(self, isolate: bool = True) -> None:
+        super().__init__()
+        self.isolate = isolate
+
+    def run(self, jobs: list[Job], record: Record, bar: JobProgress) -> None:
+        execute = run_isolated if self.isolate else run_inline
+        for job in jobs:
+            bar.start_job(job.label)
+            self.running = [job.label]
+            result = execute(job, bar.update_job)
+            record(job, result)
+            self.running = []
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux); elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
+    if os.getppid() != parent_pid:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _child(job: Job, conn: Any, parent_pid: int) -> None:
+    """Entry point of a job's process: run it and send ('result', dict) or ('error', text)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops this process
+    die_with_parent(parent_pid)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from distillbench.worker import run_job
+
+        def progress(done: int, total: int, text: str) -> None:
+            conn.send(("progress", done, total, text))
+
+        result = run_job(job, progress)
+        conn.send(("result", result.to_dict()))
+    except BaseException as exc:  # report everything, including KeyboardInterrupt, to the parent
+        conn.send(("error", brief_error(exc), traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def brief_error(exc: BaseException) -> str:
+    """One line saying why a job failed (the user's own message for user errors)."""
+    return str(exc) if isinstance(exc, DistillbenchError) else f"{type(exc).__name__}: {exc}"
+
+
+def run_isolated(job: Job, on_progress: Progress) -> Result:
+    """Run ``job`` in a fresh spawned process; its Result, or a failed Result saying why."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    # a DDP job starts its own rank processes, which a daemonic process may not; PDEATHSIG still ties it to us
+    proc = ctx.Process(
+        target=_child, args=(job, child, os.getpid()), name=f"distillbench-{job.job_id}", daemon=job.nproc == 1
+    )
+    proc.start()
+    child.close()
+    message: tuple | None = None
+    try:
+        while True:
+            try:
+                msg = parent.recv()  # blocks without spinning; EOFError when the child dies
+            except EOFError:
+                break
+            if msg[0] == "progress":
+                on_progress(*msg[1:])
+            else:
+                message = msg
+                break
+        proc.join()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+        raise
+    finally:
+        parent.close()
+    if message and message[0] == "result":
+        return Result.from_dict(message[1])
+    if message and message[0] == "error":
+        log.debug("job %s failed:\n%s", job.label, message[2])
+        return failed_result(job, message[1], message[2])
+    return failed_result(job, f"worker process exited with code {proc.exitcode} before sending a result", "")
+
+
+def run_inline(job: Job, on_progress: Progress | None = None) -> Result:
+    """Run ``job`` in this process; exceptions become a failed Result (Ctrl-C propagates)."""
+    from distillbench.worker import run_job
+
+    try:
+        return run_job(job, on_progress)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        return failed_result(job, brief_error(exc), traceback.format_exc())
+
+
+def failed_result(job: Job, reason: str, trace: str) -> Result:
+    """The record of a job that failed: its identity, status "failed", the reason and the traceback's tail."""
+    from distillbench.config import load_card
+
+    return Result(
+        **job.identity(load_card(job.card)),
+        status="failed",
+        error=reason,
+        config={"traceback": trace[-4000:]},
+    )
