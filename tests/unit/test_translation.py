@@ -309,3 +309,37 @@ def test_pretrained_hf_model_from_a_local_folder(tmp_path, monkeypatch) -> None:
     assert result.config["data"]["tokenizer"]["vocab_size"] == len(vocab)
     with pytest.raises(DistillbenchError, match="could not load model"):
         TASKS.get("translation")(load_card(_card(tmp_path, teacher=f"hf:{tmp_path / 'missing'}"))).load_data()
+
+
+# --------------------------------------------------------------------------- the command line, end to end
+
+
+def test_cli_runs_a_translation_suite_end_to_end(tmp_path) -> None:
+    """``distillbench run`` in a real subprocess (each job in its own process), then ``validate`` on bad input."""
+    import os
+
+    card = _card(tmp_path)
+    suite = tmp_path / "tiny-suite.yaml"
+    suite.write_text(
+        json.dumps({"name": "tiny", "tasks": [{"card": card, "methods": ["no_kd", "seq_kd_word"]}], "seeds": [0]})
+    )
+    env = {**os.environ, "DISTILLBENCH_CACHE": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "distillbench.cli"]
+    proc = subprocess.run(
+        [*cmd, "run", str(suite), "--smoke", "--out", str(tmp_path / "runs"), "--format", "md"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "3 job(s) run, 0 already recorded, 0 failed" in proc.stderr and "| s | student | seq_kd_word |" in proc.stdout
+    )
+    records = [json.loads(x) for x in (tmp_path / "runs" / "tiny-smoke" / "results.jsonl").read_text().splitlines()]
+    assert {r["quality"]["bleu_signature"].split("|")[0] for r in records} == {"nrefs:1"}
+    bad = json.loads(Path(card).read_text())
+    bad["data"] = {"source": "embedded_bible", "options": {"pair": "en-xx"}}
+    Path(card).write_text(json.dumps(bad))
+    proc = subprocess.run([*cmd, "validate", str(suite)], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and "unknown language pair 'en-xx'" in proc.stderr and "Traceback" not in proc.stderr
