@@ -125,8 +125,10 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
         model_cfg = card.student(job.model_name)
         method_options = card.methods.get(job.method or "", {})
         method = build_method(job.method or "", method_options, where=f"{card.path} methods.{job.method}")
-        if method.needs_teacher:
+        if method.needs_teacher or method.teacher_targets:
             teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
+        if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
+            data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device)
         seed_everything(job.seed)
         model = adapter.build_model(model_cfg.model, data)
         cfg = train_config(card, model_cfg, card.student_train, job.smoke)
@@ -169,6 +171,7 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
     )
     figures["speed"].update(throughput_unit=f"{adapter.sample_unit}/s", inputs=adapter.describe_inputs(data))
     figures["speed"].update(adapter.speed_extras(data, figures["speed"]))
+    figures["speed"].update(adapter.extra_speed(model, data, mcfg, device, figures["speed"]))
     return Result(
         **job.identity(card),
         primary_metric=adapter.metric,

@@ -33,6 +33,8 @@ class DistillMethod(nn.Module):
     needs_teacher: ClassVar[bool] = True
     #: True when the loss needs only the teacher's logits on un-augmented inputs, so they can be cached
     cacheable_teacher: ClassVar[bool] = True
+    #: True when the student trains on targets the teacher generates once (the adapter's ``teacher_targets``)
+    teacher_targets: ClassVar[bool] = False
 
     def __init__(self, options: Any = None) -> None:
         super().__init__()
