@@ -268,3 +268,27 @@ def test_hf_speech_reads_local_files_through_the_hub_loader(folder: Path, tmp_pa
                 splits={"train": "train", "val": "test", "test": "test"},
             )
         ).load()
+
+
+def test_teacher_logits_are_memoised_per_utterance_and_match_a_real_forward(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from distillbench.adapters.base import DataSplits
+    from distillbench.adapters.speech_to_text import SpeechToText
+
+    clips = [tone(0.3), tone(0.5), tone(0.2)]
+    ds, _ = speech_split([(c, SAMPLE_RATE, t, str(i)) for i, (c, t) in enumerate(zip(clips, ["a", "b c", "d"]))], "t")
+    spec = "local:conformer_ctc(width=16, depth=1, heads=2)"
+    adapter = SpeechToText(SimpleNamespace(teacher=SimpleNamespace(model=spec)))
+    data = DataSplits(ds, ds, ds)
+    adapter._train, adapter._test = ds, ds
+    teacher = adapter.build_model(spec, data).eval()
+    with torch.no_grad():
+        first = adapter.forward(teacher, adapter._batch(ds, [0, 1, 2]))
+        assert len(adapter._memo) == 3
+        again = adapter.forward(teacher, adapter._batch(ds, [2, 1, 0]))  # served from the memo
+        plain = {k: v for k, v in adapter._batch(ds, [2, 1, 0]).items() if k != "index"}  # no index: a real pass
+        real = adapter.forward(teacher, plain)
+    assert again.loss is None and first.loss is not None and real.loss is not None
+    assert torch.equal(again.mask, real.mask)
+    assert torch.allclose(again.logits[again.mask], real.logits[real.mask], atol=1e-5)

@@ -10,7 +10,7 @@ The model takes raw 16 kHz waveforms, so speed figures include the front end:
 1. ``frontend``: 80-bin log-mel spectrogram (25 ms window, 10 ms hop; torchaudio ``MelSpectrogram``),
    normalised per utterance and mel bin over its valid frames (mean 0, std 1);
    SpecAugment-style masking (Park et al. 2019) in training when ``specaug`` is on;
-2. ``subsample``: two 1-D convolutions, the second with stride 2 (20 ms frames);
+2. ``subsample``: two 1-D convolutions, the second with stride ``stride`` (2: 20 ms frames, 3: 30 ms);
 3. ``layers.<i>``: ``depth`` Conformer blocks of width ``width``; ``taps.<i>`` is an identity module
    after block i that gives its output as (N, T, D) — the path hidden-state distillation names;
 4. ``head``: a linear layer to the vocabulary (index 0 = CTC blank).
@@ -70,23 +70,36 @@ def _spec_augment(feats: torch.Tensor, freq_width: int = 10, time_width: int = 1
 
 class ConformerCTC(nn.Module):
     def __init__(
-        self, vocab_size: int, width: int, depth: int, heads: int, ffn: int, kernel: int, dropout: float, specaug: bool
+        self,
+        vocab_size: int,
+        width: int,
+        depth: int,
+        heads: int,
+        ffn: int,
+        kernel: int,
+        dropout: float,
+        specaug: bool,
+        stride: int = 2,
     ) -> None:
         super().__init__()
         from torchaudio.models.conformer import ConformerLayer
 
         self.frontend = LogMel(80, specaug)
         self.subsample = nn.Sequential(
-            nn.Conv1d(80, width, 3, padding=1), nn.GELU(), nn.Conv1d(width, width, 3, stride=2, padding=1), nn.GELU()
+            nn.Conv1d(80, width, 3, padding=1),
+            nn.GELU(),
+            nn.Conv1d(width, width, 3, stride=stride, padding=1),
+            nn.GELU(),
         )
         self.layers = nn.ModuleList([ConformerLayer(width, ffn, heads, kernel, dropout=dropout) for _ in range(depth)])
         self.taps = nn.ModuleList([nn.Identity() for _ in range(depth)])
         self.head = nn.Linear(width, vocab_size)
+        self.stride = stride
 
     def forward(self, audio: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         feats, frames = self.frontend(audio, lengths)
         x = self.subsample(feats.transpose(1, 2)).transpose(1, 2)  # (N, T', D)
-        out_len = torch.div(frames - 1, 2, rounding_mode="floor") + 1
+        out_len = torch.div(frames - 1, self.stride, rounding_mode="floor") + 1
         pad = torch.arange(x.shape[1], device=x.device)[None] >= out_len[:, None]
         x = x.transpose(0, 1)  # torchaudio's layers take (T, N, D)
         for layer, tap in zip(self.layers, self.taps, strict=True):
@@ -105,6 +118,9 @@ def conformer_ctc(
     kernel: int = 15,
     dropout: float = 0.1,
     specaug: bool = False,
+    stride: int = 2,
 ) -> nn.Module:
     """Conformer CTC on log-mel features: ``depth`` blocks of ``width`` (ffn 4x width unless given)."""
-    return ConformerCTC(vocab_size, width, depth, heads, ffn or 4 * width, kernel, dropout, specaug)
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    return ConformerCTC(vocab_size, width, depth, heads, ffn or 4 * width, kernel, dropout, specaug, stride)
