@@ -277,7 +277,8 @@ def test_teacher_logits_are_memoised_per_utterance_and_match_a_real_forward(tmp_
     from distillbench.adapters.speech_to_text import SpeechToText
 
     clips = [tone(0.3), tone(0.5), tone(0.2)]
-    ds, _ = speech_split([(c, SAMPLE_RATE, t, str(i)) for i, (c, t) in enumerate(zip(clips, ["a", "b c", "d"], strict=False))], "t")
+    texts = ["a", "b c", "d"]
+    ds, _ = speech_split([(c, SAMPLE_RATE, t, str(i)) for i, (c, t) in enumerate(zip(clips, texts, strict=True))], "t")
     spec = "local:conformer_ctc(width=16, depth=1, heads=2)"
     adapter = SpeechToText(SimpleNamespace(teacher=SimpleNamespace(model=spec)))
     data = DataSplits(ds, ds, ds)
