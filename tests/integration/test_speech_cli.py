@@ -18,7 +18,8 @@ def test_speech_suite_runs_from_the_command_line(tmp_path: Path) -> None:
     proc = cli("run", str(suite), "--smoke", "--out", str(tmp_path / "runs"))
     assert proc.returncode == 0, proc.stderr
     assert "## speech" in proc.stdout and "wer (%) ↓" in proc.stdout
-    records = [json.loads(x) for x in (tmp_path / "runs" / "speech-tiny-smoke" / "results.jsonl").read_text().splitlines()]
+    lines = (tmp_path / "runs" / "speech-tiny-smoke" / "results.jsonl").read_text().splitlines()
+    records = [json.loads(x) for x in lines]
     assert sorted((r["role"], r["method"]) for r in records) == [
         ("student", "no_kd"),
         ("student", "pseudo_label"),
