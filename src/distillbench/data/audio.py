@@ -174,11 +174,10 @@ def speech_split(
 def _dataset(audios: list[np.ndarray], texts: list[str], ids: list[str]) -> Any:
     """The split as a ``datasets.Dataset``, its audio column built in one piece with pyarrow (not sample by sample)."""
     import pyarrow as pa
-    from datasets import Dataset, Features, Sequence, Value
+    from datasets import Dataset
 
     offsets = np.zeros(len(audios) + 1, dtype=np.int64)
     np.cumsum([len(a) for a in audios], out=offsets[1:])
     audio = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(np.concatenate(audios).astype(np.float32)))
-    features = Features({"audio": Sequence(Value("float32")), "text": Value("string"), "id": Value("string")})
     table = pa.table({"audio": audio.cast(pa.list_(pa.float32())), "text": texts, "id": ids})
-    return Dataset(table).cast(features)
+    return Dataset(table)
