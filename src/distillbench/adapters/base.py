@@ -9,10 +9,11 @@ understand), the task metric, and example inputs for speed measurement. Nothing 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -125,3 +126,18 @@ class TaskAdapter(ABC):
         from distillbench.errors import ConfigError
 
         raise ConfigError(f"task {self.registry_name!r} has no teacher-generated targets (used by seq_kd methods)")
+
+
+def example_rows(lengths: Sequence[int], batch_size: int, latency_rows: int) -> list[int]:
+    """Test rows for the speed inputs of variable-length tasks, seeded by the batch size.
+
+    Batch 1 (latency): ``latency_rows`` rows for the latency pass to cycle through, the median-length
+    row first (so a single batch-1 call, e.g. FLOP counting, sees a typical row); otherwise
+    ``batch_size`` random rows (drawn with replacement only when the split is smaller).
+    """
+    rng = np.random.default_rng(batch_size)
+    n = len(lengths)
+    if batch_size == 1:
+        picks = sorted(rng.choice(n, size=latency_rows, replace=n < latency_rows).tolist(), key=lambda i: lengths[i])
+        return picks[len(picks) // 2 :] + picks[: len(picks) // 2]
+    return rng.choice(n, size=batch_size, replace=n < batch_size).tolist()

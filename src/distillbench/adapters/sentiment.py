@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
+from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows
 from distillbench.adapters.image_classification import bootstrap_ci
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
@@ -188,16 +188,11 @@ class SentimentClassification(TaskAdapter):
 
     def example_inputs(self, data: DataSplits, batch_size: int) -> Batch:
         seqs, _ = self._tokenise(data.test)
-        rng = np.random.default_rng(batch_size)
-        self._cycle = 0  # the next batch-1 call (e.g. FLOP counting after the throughput pass) takes sentence 0
-        if batch_size == 1:
-            picks = rng.choice(len(seqs), size=LATENCY_SENTENCES, replace=len(seqs) < LATENCY_SENTENCES)
-            picks = sorted(picks.tolist(), key=lambda i: len(seqs[i]))
-            picks = picks[len(picks) // 2 :] + picks[: len(picks) // 2]  # sentence 0: the median length
-            ids, mask = self._pack([seqs[i] for i in picks])
-            return {"input_ids": ids, "attention_mask": mask, "lengths": mask.sum(1)}
-        picks = rng.choice(len(seqs), size=batch_size, replace=len(seqs) < batch_size)
+        self._cycle = 0  # the next batch-1 call (e.g. FLOP counting after the throughput pass) takes row 0
+        picks = example_rows([len(s) for s in seqs], batch_size, LATENCY_SENTENCES)
         ids, mask = self._pack([seqs[i] for i in picks])
+        if batch_size == 1:
+            return {"input_ids": ids, "attention_mask": mask, "lengths": mask.sum(1)}
         return {"input_ids": ids, "attention_mask": mask}
 
     def measure_config(self, cfg: Any) -> Any:

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
+from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows
 from distillbench.adapters.sentiment import grouped_order
 from distillbench.adapters.translation_metrics import copy_baseline, score
 from distillbench.data.base import build_source
@@ -286,16 +286,11 @@ class Translation(TaskAdapter):
 
     def example_inputs(self, data: DataSplits, batch_size: int) -> Batch:
         src = self._ids[id(data.test)][0]
-        rng = np.random.default_rng(batch_size)
-        self._cycle = 0
-        if batch_size == 1:
-            picks = rng.choice(len(src), size=LATENCY_SENTENCES, replace=len(src) < LATENCY_SENTENCES)
-            picks = sorted(picks.tolist(), key=lambda i: len(src[i]))
-            picks = picks[len(picks) // 2 :] + picks[: len(picks) // 2]  # sentence 0: the median length
-            ids, mask = self._pad([src[i] for i in picks])
-            return {"input_ids": ids, "attention_mask": mask, "lengths": mask.sum(1)}
-        picks = rng.choice(len(src), size=batch_size, replace=len(src) < batch_size)
+        self._cycle = 0  # the next batch-1 call (e.g. FLOP counting after the throughput pass) takes row 0
+        picks = example_rows([len(s) for s in src], batch_size, LATENCY_SENTENCES)
         ids, mask = self._pad([src[i] for i in picks])
+        if batch_size == 1:
+            return {"input_ids": ids, "attention_mask": mask, "lengths": mask.sum(1)}
         return {"input_ids": ids, "attention_mask": mask}
 
     def infer(self, model: nn.Module, inputs: Batch, num_beams: int = 1) -> Any:

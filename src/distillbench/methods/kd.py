@@ -73,7 +73,7 @@ class HintonKD(DistillMethod):
 
     def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
         if teacher is None:
-            raise ValueError("kd needs the teacher's outputs")
+            raise ValueError(f"{self.registry_name} needs the teacher's outputs")
         o = self.options
         task = task_loss(student)
         mask = student.mask if student.mask is not None else teacher.mask

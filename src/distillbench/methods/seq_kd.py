@@ -20,7 +20,7 @@ import torch
 
 from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, NoOptions, task_loss
-from distillbench.methods.kd import KDOptions, soft_kl
+from distillbench.methods.kd import HintonKD
 from distillbench.registry import METHODS
 
 
@@ -38,17 +38,7 @@ class SeqKD(DistillMethod):
 
 
 @METHODS.register("seq_kd_word")
-class SeqWordKD(DistillMethod):
-    """Word-level KD on the teacher's beam outputs: Kim & Rush's Seq-KD + Word-KD."""
+class SeqWordKD(HintonKD):
+    """Word-level KD on the teacher's beam outputs: Kim & Rush's Seq-KD + Word-KD (``kd``'s loss)."""
 
-    Options: ClassVar[type] = KDOptions
     teacher_targets: ClassVar[bool] = True
-
-    def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
-        if teacher is None:
-            raise ValueError("seq_kd_word needs the teacher's outputs")
-        o = self.options
-        task = task_loss(student)
-        mask = student.mask if student.mask is not None else teacher.mask
-        kd = soft_kl(student.logits, teacher.logits, o.temperature, mask)
-        return {"loss": (1.0 - o.alpha) * task + o.alpha * kd, "task": task, "kd": kd}

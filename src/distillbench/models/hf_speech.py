@@ -2,11 +2,11 @@
 
 Baevski, Zhou, Mohamed & Auli (2020), "wav2vec 2.0: A Framework for Self-Supervised Learning of Speech
 Representations", NeurIPS, arXiv:2006.11477. ``hf:<hub name or local folder>`` loads
-``Wav2Vec2ForCTC.from_pretrained`` (``trust_remote_code`` stays off; offline only a local folder or a cached
-model loads), e.g. ``hf:facebook/wav2vec2-base-960h``. Such models spell with their own character
-vocabulary (``<pad>`` as the CTC blank, ``|`` as the word delimiter, usually upper case); :class:`HFCTC` picks
-the logit columns that match the task's vocabulary (``data/audio.py``: blank, space, apostrophe, a-z) in
-the task's order, so decoding, WER and the methods work unchanged. A task symbol the model lacks gets a
+``Wav2Vec2ForCTC.from_pretrained`` (``trust_remote_code`` only when the user allows it, see safety.py;
+offline only a local folder or a cached model loads), e.g. ``hf:facebook/wav2vec2-base-960h``. Such models spell
+with their own character vocabulary (``<pad>`` as the CTC blank, ``|`` as the word delimiter, usually upper case);
+:class:`HFCTC` picks the logit columns that match the task's vocabulary (``data/audio.py``: blank, space, apostrophe,
+a-z) in the task's order, so decoding, WER and the methods work unchanged. A task symbol the model lacks gets a
 logit of -1e4 (never emitted); model symbols outside the task's vocabulary are dropped. The input is
 normalised per utterance (zero mean, unit variance over its valid samples) when the model's feature
 extractor asks for it (``do_normalize``, the wav2vec2 default). Whisper (an encoder-decoder, not CTC) is not
@@ -26,6 +26,7 @@ from torch import nn
 from distillbench.data.audio import CHARS
 from distillbench.errors import ConfigError, DistillbenchError, MissingDependencyError
 from distillbench.models.spec import parse_spec
+from distillbench.safety import trust_remote_code
 
 MISSING_LOGIT = -1e4
 
@@ -81,15 +82,16 @@ def build_hf_ctc(text: str) -> nn.Module:
     spec = parse_spec(text)
     name = spec.name
     try:
-        model = transformers.AutoModelForCTC.from_pretrained(name, trust_remote_code=False, **spec.kwargs)
+        model = transformers.AutoModelForCTC.from_pretrained(name, trust_remote_code=trust_remote_code(), **spec.kwargs)
         folder = Path(name)
         if folder.is_dir():
             vocab = _read_json(folder, "vocab.json")
             extractor = _read_json(folder, "preprocessor_config.json")
         else:
-            tok = transformers.AutoTokenizer.from_pretrained(name)
+            tok = transformers.AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code())
             vocab = tok.get_vocab()
-            extractor = transformers.AutoFeatureExtractor.from_pretrained(name).to_dict()
+            extractor = transformers.AutoFeatureExtractor.from_pretrained(name, trust_remote_code=trust_remote_code())
+            extractor = extractor.to_dict()
     except (OSError, ValueError) as exc:
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
         hint = " (HF_HUB_OFFLINE is set: only local folders and cached models load)" if offline else ""

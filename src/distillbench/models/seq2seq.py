@@ -9,8 +9,9 @@
 - ``t5:random(d_model=, encoder_layers=, decoder_layers=, heads=, ffn=, d_kv=)`` — the T5 layout
   (Raffel et al. 2020; relative position buckets, pre-norm) as ``T5ForConditionalGeneration``.
 - ``hf:<hub name or folder>`` (the translation task loads these itself, :func:`load_pretrained`):
-  ``AutoModelForSeq2SeqLM.from_pretrained`` with ``trust_remote_code`` off, e.g. ``Helsinki-NLP/opus-mt-en-es``
-  (Tiedemann & Thottingal 2020) with a network, or a local folder. Its own tokeniser is used.
+  ``AutoModelForSeq2SeqLM.from_pretrained`` (``trust_remote_code`` only when the user allows it), e.g.
+  ``Helsinki-NLP/opus-mt-en-es`` (Tiedemann & Thottingal 2020) with a network, or a local folder. Its own tokeniser is
+  used.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from distillbench.errors import ConfigError, DistillbenchError
 from distillbench.models.hf_text import _load_error, _transformers, resolve_source
 from distillbench.models.spec import ModelSpec
 from distillbench.registry import MODELS
+from distillbench.safety import trust_remote_code
 
 MARIAN_KEYS = {"d_model", "encoder_layers", "decoder_layers", "heads", "ffn", "dropout"}
 T5_KEYS = MARIAN_KEYS | {"d_kv"}
@@ -119,8 +121,8 @@ def load_pretrained(name: str) -> tuple[nn.Module, Any]:
     t = _transformers()
     path = resolve_source(name)
     try:
-        model = t.AutoModelForSeq2SeqLM.from_pretrained(path, trust_remote_code=False)
-        tok = t.AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        model = t.AutoModelForSeq2SeqLM.from_pretrained(path, trust_remote_code=trust_remote_code())
+        tok = t.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code())
     except (OSError, ValueError) as exc:
         raise _load_error(name, exc) from None
     if not model.config.is_encoder_decoder:
