@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from distillbench.config import SMOKE_MEASURE, load_card, to_plain
+from distillbench.jobs import Job
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,3 +39,22 @@ def write(tmp_path: Path):
         return p
 
     return _write
+
+
+def smoke_job(card: str, role: str, method: str | None, cache: str, seed: int = 0) -> Job:
+    """A CPU smoke-mode job for a card (name or path): its teacher, or its first student with ``method``."""
+    c = load_card(card)
+    return Job(
+        suite="tests",
+        card=c.path,
+        role=role,
+        model_name=c.teacher.name if role == "teacher" else c.students[0].name,
+        method=method,
+        seed=seed,
+        device="cpu",
+        precision="fp32",
+        compile=False,
+        smoke=True,
+        measure=to_plain(SMOKE_MEASURE),
+        cache_dir=cache,
+    )

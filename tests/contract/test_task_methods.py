@@ -10,10 +10,10 @@ import math
 
 import pytest
 
-from distillbench.config import SMOKE_MEASURE, list_names, load_card, to_plain
-from distillbench.jobs import Job
+from distillbench.config import list_names, load_card
 from distillbench.registry import TASKS
 from distillbench.worker import run_job
+from tests.conftest import smoke_job
 
 # paper-* cards describe published settings on hub data; tests/integration/test_paper.py runs their
 # code paths with local stand-ins
@@ -21,28 +21,10 @@ CARDS = [c for c in list_names("tasks") if not c.startswith("paper-")]
 CASES = [(card, method) for card in CARDS for method in load_card(card).methods]
 
 
-def _job(card: str, role: str, method: str | None, cache: str, seed: int = 0) -> Job:
-    c = load_card(card)
-    return Job(
-        suite="contract",
-        card=c.path,
-        role=role,
-        model_name=c.teacher.name if role == "teacher" else c.students[0].name,
-        method=method,
-        seed=seed,
-        device="cpu",
-        precision="fp32",
-        compile=False,
-        smoke=True,
-        measure=to_plain(SMOKE_MEASURE),
-        cache_dir=cache,
-    )
-
-
 @pytest.mark.parametrize(("card", "method"), CASES)
 def test_student_trains_and_is_measured(card: str, method: str, tmp_path_factory) -> None:
     cache = str(tmp_path_factory.getbasetemp() / "contract-cache")
-    result = run_job(_job(card, "student", method, cache))
+    result = run_job(smoke_job(card, "student", method, cache))
     assert result.status == "ok" and result.method == method and result.role == "student"
     adapter = TASKS.get(load_card(card).task)
     assert set(adapter.metrics) <= set(result.quality)
@@ -59,15 +41,15 @@ def test_student_trains_and_is_measured(card: str, method: str, tmp_path_factory
 
 
 def test_teacher_is_cached_and_reused(tmp_path) -> None:
-    first = run_job(_job("digits", "teacher", None, str(tmp_path)))
-    second = run_job(_job("digits", "teacher", None, str(tmp_path)))
+    first = run_job(smoke_job("digits", "teacher", None, str(tmp_path)))
+    second = run_job(smoke_job("digits", "teacher", None, str(tmp_path)))
     assert first.training["cached"] is False and second.training["cached"] is True
     assert first.training["cache_path"] == second.training["cache_path"]
     assert first.quality["accuracy"] == second.quality["accuracy"]  # the same weights
 
 
 def test_same_seed_same_student(tmp_path) -> None:
-    a = run_job(_job("digits", "student", "kd", str(tmp_path), seed=3))
-    b = run_job(_job("digits", "student", "kd", str(tmp_path), seed=3))
+    a = run_job(smoke_job("digits", "student", "kd", str(tmp_path), seed=3))
+    b = run_job(smoke_job("digits", "student", "kd", str(tmp_path), seed=3))
     assert a.training["final_loss"] == pytest.approx(b.training["final_loss"], rel=1e-6)
     assert a.job_id == b.job_id

@@ -15,14 +15,14 @@ import torch
 
 from distillbench.adapters.base import ModelOutput
 from distillbench.adapters.translation_metrics import score
-from distillbench.config import SMOKE_MEASURE, load_card, to_plain
+from distillbench.config import load_card
 from distillbench.data.base import build_source
 from distillbench.data.embedded_bible import read_verses
 from distillbench.errors import ConfigError, DataError, DistillbenchError
-from distillbench.jobs import Job
 from distillbench.methods.base import build_method
 from distillbench.registry import TASKS
 from distillbench.worker import run_job
+from tests.conftest import smoke_job
 
 TINY = "marian:random(d_model=16, encoder_layers=1, decoder_layers=1, heads=2, ffn=32)"
 PAIRS = [
@@ -244,29 +244,11 @@ def test_seq_kd_losses_golden_values() -> None:
 # --------------------------------------------------------------------------- jobs: seq-KD cache, hf: folder
 
 
-def _job(card: str, method: str | None, cache: str, role: str = "student") -> Job:
-    c = load_card(card)
-    return Job(
-        suite="t",
-        card=c.path,
-        role=role,
-        model_name=c.teacher.name if role == "teacher" else "s",
-        method=method,
-        seed=0,
-        device="cpu",
-        precision="fp32",
-        compile=False,
-        smoke=True,
-        measure=to_plain(SMOKE_MEASURE),
-        cache_dir=cache,
-    )
-
-
 def test_teacher_beam_outputs_are_generated_once_and_cached(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DISTILLBENCH_CACHE", str(tmp_path / "cache"))
     card = _card(tmp_path)
-    first = run_job(_job(card, "seq_kd", str(tmp_path / "cache")))
-    second = run_job(_job(card, "seq_kd_word", str(tmp_path / "cache")))
+    first = run_job(smoke_job(card, "student", "seq_kd", str(tmp_path / "cache")))
+    second = run_job(smoke_job(card, "student", "seq_kd_word", str(tmp_path / "cache")))
     a, b = first.config["data"]["teacher_targets"], second.config["data"]["teacher_targets"]
     assert a["cached"] is False and b["cached"] is True and a["path"] == b["path"] and Path(a["path"]).is_file()
     assert a["decoding"]["num_beams"] == 4 and first.quality["decoding"]["num_beams"] == 4
@@ -304,7 +286,7 @@ def test_pretrained_hf_model_from_a_local_folder(tmp_path, monkeypatch) -> None:
     MarianMTModel(config).save_pretrained(folder)
     fast.save_pretrained(folder)
     card = _card(tmp_path, teacher=f"hf:{folder}")
-    result = run_job(_job(card, "seq_kd_word", str(tmp_path / "cache")))
+    result = run_job(smoke_job(card, "student", "seq_kd_word", str(tmp_path / "cache")))
     assert result.status == "ok" and result.config["data"]["tokenizer"]["kind"] == "pretrained"
     assert result.config["data"]["tokenizer"]["vocab_size"] == len(vocab)
     with pytest.raises(DistillbenchError, match="could not load model"):

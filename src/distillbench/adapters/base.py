@@ -141,3 +141,14 @@ def example_rows(lengths: Sequence[int], batch_size: int, latency_rows: int) -> 
         picks = sorted(rng.choice(n, size=latency_rows, replace=n < latency_rows).tolist(), key=lambda i: lengths[i])
         return picks[len(picks) // 2 :] + picks[: len(picks) // 2]
     return rng.choice(n, size=batch_size, replace=n < batch_size).tolist()
+
+
+def pad_ids(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token-id lists -> right-padded ``(ids, attention_mask)`` long tensors, as wide as the longest."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+        mask[i, : len(s)] = 1
+    return ids, mask

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows
+from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows, pad_ids
 from distillbench.adapters.image_classification import bootstrap_ci
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
@@ -120,13 +120,7 @@ class SentimentClassification(TaskAdapter):
     # ------------------------------------------------------------------ batches and forward
 
     def _pack(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), self._pad, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
-            mask[i, : len(s)] = 1
-        return ids, mask
+        return pad_ids(seqs, self._pad)
 
     def batches(self, ds: Any, batch_size: int, shuffle: bool = False, seed: int = 0) -> Iterator[Batch]:
         seqs, labels = self._tokenise(ds)

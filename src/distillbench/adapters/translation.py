@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows
+from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows, pad_ids
 from distillbench.adapters.sentiment import grouped_order
 from distillbench.adapters.translation_metrics import copy_baseline, score
 from distillbench.data.base import build_source
@@ -165,13 +165,7 @@ class Translation(TaskAdapter):
     # ------------------------------------------------------------------ batches and forward
 
     def _pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), self.tokenizer.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
-            mask[i, : len(s)] = 1
-        return ids, mask
+        return pad_ids(seqs, self.tokenizer.pad_id)
 
     def batches(self, ds: Any, batch_size: int, shuffle: bool = False, seed: int = 0) -> Iterator[Batch]:
         if id(ds) not in self._ids:
