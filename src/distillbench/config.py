@@ -58,6 +58,13 @@ class ModelConfig:
     features: dict[str, str] = field(default_factory=dict)
     #: overrides of the card's train settings for this model only
     train: dict[str, Any] = field(default_factory=dict)
+    #: ``teacher``: start a student from the trained teacher's weights with layers removed (shrink and
+    #: fine-tune, Shleifer & Rush 2020; :mod:`distillbench.models.shrink`); ``random`` (default): from scratch
+    init: str = "random"
+
+    def __post_init__(self) -> None:
+        if self.init not in ("random", "teacher"):
+            raise ValueError(f"init must be 'random' or 'teacher', got {self.init!r}")
 
 
 @dataclass

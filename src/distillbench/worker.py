@@ -26,6 +26,7 @@ from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.jobs import Job
 from distillbench.methods.base import build_method
+from distillbench.models.shrink import init_from_teacher
 from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
@@ -125,12 +126,15 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
         model_cfg = card.student(job.model_name)
         method_options = card.methods.get(job.method or "", {})
         method = build_method(job.method or "", method_options, where=f"{card.path} methods.{job.method}")
-        if method.needs_teacher or method.teacher_targets:
+        if method.needs_teacher or method.teacher_targets or model_cfg.init == "teacher":
             teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
         if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
             data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device)
         seed_everything(job.seed)
         model = adapter.build_model(model_cfg.model, data)
+        init = init_from_teacher(model, teacher) if model_cfg.init == "teacher" else {"from": "random"}
+        if not method.needs_teacher:
+            teacher = None  # only needed for the initial weights
         cfg = train_config(card, model_cfg, card.student_train, job.smoke)
         stats: TrainStats = _train(
             job,
@@ -150,7 +154,7 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             checkpoint=student_checkpoint(job.cache_dir, job.job_id),  # removed by the runner once recorded
             checkpoint_key=job.job_id,
         )
-        training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False}
+        training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False, "init": init}
         del teacher  # free its memory before measuring the student
     model = model.to(device).eval()
     if progress:

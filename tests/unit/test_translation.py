@@ -223,6 +223,27 @@ def test_bleu_equals_the_sacrebleu_command_line(tmp_path) -> None:
     assert ours["bleu_ci95"][0] < ours["bleu"] < ours["bleu_ci95"][1]
 
 
+def test_bootstrap_fallback_matches_sacrebleu_and_is_used_when_it_fails(monkeypatch) -> None:
+    """sacrebleu's bootstrap can raise TypeError (float vs numpy.float32 in statistics.mean) on weak outputs."""
+    from sacrebleu.metrics import BLEU
+
+    from distillbench.adapters import translation_metrics
+    from distillbench.data.embedded_bible import db_path
+
+    refs = [v[2] for v in read_verses(db_path(), "web", "rv1909")[:80]]
+    hyps = [" ".join(r.split()[: max(1, len(r.split()) // 2)]) for r in refs]
+    public = BLEU().corpus_score(hyps, [refs], n_bootstrap=200)
+    result, ci = translation_metrics.bootstrap_ci(BLEU(), hyps, refs, 200)
+    assert result.score == pytest.approx(public.score) and ci == pytest.approx(public._ci) and ci > 0
+
+    def broken(self, *args, **kwargs):
+        raise TypeError("don't know how to coerce float and float32")
+
+    monkeypatch.setattr(BLEU, "corpus_score", broken)
+    out = score(hyps, refs, n_bootstrap=200)
+    assert out["bleu"] == pytest.approx(public.score) and out["bleu_ci95"][1] - out["bleu"] == pytest.approx(ci)
+
+
 # --------------------------------------------------------------------------- losses (golden values)
 
 

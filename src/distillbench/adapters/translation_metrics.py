@@ -22,8 +22,11 @@ def score(hypotheses: list[str], references: list[str], n_bootstrap: int = N_BOO
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references")
     out: dict[str, Any] = {}
     for name, metric in (("bleu", BLEU()), ("chrf", CHRF())):
-        result = metric.corpus_score(hypotheses, [references], n_bootstrap=n_bootstrap)
-        ci = float(getattr(result, "_ci", 0.0) or 0.0)
+        try:
+            result = metric.corpus_score(hypotheses, [references], n_bootstrap=n_bootstrap)
+            ci = float(getattr(result, "_ci", 0.0) or 0.0)
+        except TypeError:  # sacrebleu 2.x: statistics.mean over resamples that mix float and numpy.float32 scores
+            result, ci = bootstrap_ci(metric, hypotheses, references, n_bootstrap)
         out[name] = float(result.score)
         out[f"{name}_ci95"] = [float(result.score) - ci, float(result.score) + ci]
         out[f"{name}_signature"] = str(metric.get_signature())
@@ -35,6 +38,19 @@ def score(hypotheses: list[str], references: list[str], n_bootstrap: int = N_BOO
                 "ref_len": int(result.ref_len),
             }
     return out
+
+
+def bootstrap_ci(metric: Any, hypotheses: list[str], references: list[str], n_bootstrap: int) -> tuple[Any, float]:
+    """sacrebleu's own score and bootstrap half-width (same resamples, seed and 1/40 quantiles), as floats."""
+    from sacrebleu.significance import _bootstrap_resample
+
+    stats = metric._extract_corpus_statistics(hypotheses, [references])
+    result = metric._aggregate_and_compute(stats)
+    metric.n_bootstrap = n_bootstrap
+    _, resampled = _bootstrap_resample(stats, metric, n_bootstrap)
+    scores = sorted(float(x.score) for x in resampled)
+    low = len(scores) // 40
+    return result, 0.5 * (scores[len(scores) - low - 1] - scores[low])
 
 
 def copy_baseline(sources: list[str], references: list[str]) -> dict[str, Any]:
