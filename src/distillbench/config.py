@@ -100,6 +100,8 @@ class TaskCard:
         names = [s.name for s in self.students]
         if len(set(names)) != len(names) or self.teacher.name in names:
             raise ValueError(f"model names must be unique within a card: {[self.teacher.name, *names]}")
+        if self.teacher.init != "random":
+            raise ValueError("the teacher cannot have 'init: teacher' (only students start from the teacher's weights)")
 
     def student(self, name: str) -> ModelConfig:
         for s in self.students:

@@ -21,7 +21,16 @@ from torch import nn
 from distillbench import measure
 from distillbench.adapters.base import DataSplits, TaskAdapter
 from distillbench.checkpoint import remove_checkpoint, student_checkpoint, teacher_checkpoint
-from distillbench.config import SMOKE_TRAIN, MeasureConfig, ModelConfig, TaskCard, TrainConfig, config_hash, from_dict
+from distillbench.config import (
+    SMOKE_TRAIN,
+    MeasureConfig,
+    ModelConfig,
+    TaskCard,
+    TrainConfig,
+    config_hash,
+    from_dict,
+    to_plain,
+)
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.jobs import Job
@@ -43,7 +52,8 @@ def train_config(card: TaskCard, model: ModelConfig, base: TrainConfig, smoke: b
 
 
 def teacher_cache_path(job: Job, card: TaskCard, cfg: TrainConfig, data_version: str) -> Path:
-    key = config_hash(card.task, card.data, card.teacher, cfg, card.teacher_seed, job.precision, data_version)
+    teacher = {k: v for k, v in to_plain(card.teacher).items() if k != "init"}  # keeps caches made before 'init'
+    key = config_hash(card.task, card.data, teacher, cfg, card.teacher_seed, job.precision, data_version)
     return Path(job.cache_dir) / "teachers" / f"{card.name}-{key}.pt"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from distillbench.config import ModelConfig
+from distillbench.config import DataConfig, ModelConfig, TaskCard
 from distillbench.errors import ConfigError
 from distillbench.models.shrink import init_from_teacher, layer_map
 from distillbench.models.spec import build_model
@@ -54,6 +54,16 @@ def test_a_wider_student_or_a_bad_init_value_is_a_clear_error() -> None:
         init_from_teacher(t5(1, 1, d=32), t5(2, 2, d=16))
     with pytest.raises(ValueError, match="init must be 'random' or 'teacher'"):
         ModelConfig(name="s", model="x", init="copy")
+    student = ModelConfig(name="s", model="x")
+    with pytest.raises(ValueError, match="the teacher cannot have 'init: teacher'"):
+        TaskCard(
+            name="c",
+            task="t",
+            data=DataConfig("d"),
+            teacher=ModelConfig("t", "x", init="teacher"),
+            students=[student],
+            methods={"no_kd": {}},
+        )
 
 
 def test_a_job_records_the_initialisation_it_used(tmp_path, monkeypatch) -> None:
