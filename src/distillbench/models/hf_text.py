@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from distillbench.errors import ConfigError, DistillbenchError, MissingDependencyError
+from distillbench.models.shrink import init_from_teacher
 from distillbench.models.spec import ModelSpec, parse_spec
 from distillbench.registry import MODELS
 from distillbench.safety import trust_remote_code
@@ -307,9 +308,6 @@ def _distil(spec: ModelSpec, kw: dict[str, Any], dropout: float, attn_dropout: f
         }
     )
     model = transformers.BertModel(config, add_pooling_layer=False)
-    with torch.no_grad():
-        model.embeddings.load_state_dict(source.embeddings.state_dict())
-        for dst, src in enumerate(picks):
-            model.encoder.layer[dst].load_state_dict(source.encoder.layer[src].state_dict())
+    init_from_teacher(model, source, layers={"encoder.layer": picks})  # embeddings and the picked layers
     log.info("%s: initialised from %s layers %s", spec.text, kw["source"], picks)
     return model

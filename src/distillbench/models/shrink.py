@@ -49,11 +49,17 @@ def _depths(names: list[str]) -> dict[str, int]:
 
 
 @torch.no_grad()
-def init_from_teacher(student: nn.Module, teacher: nn.Module) -> dict[str, Any]:
-    """Copy the teacher's weights into ``student`` (fewer layers, same widths); returns the layer maps used."""
+def init_from_teacher(
+    student: nn.Module, teacher: nn.Module, layers: dict[str, list[int]] | None = None
+) -> dict[str, Any]:
+    """Copy the teacher's weights into ``student`` (fewer layers, same widths); returns the layer maps used.
+
+    ``layers`` gives explicit teacher indices for some layer lists (e.g. ``{"encoder.layer": [0, 2, 4]}``,
+    DistilBERT's every other layer); the other lists use :func:`layer_map`.
+    """
     s_state, t_state = student.state_dict(), teacher.state_dict()
     s_depth, t_depth = _depths(list(s_state)), _depths(list(t_state))
-    maps = {key: layer_map(n, t_depth.get(key, 0)) for key, n in s_depth.items()}
+    maps = {key: (layers or {}).get(key) or layer_map(n, t_depth.get(key, 0)) for key, n in s_depth.items()}
     missing: list[str] = []
     for name, tensor in s_state.items():
         m = LAYER.match(name)
