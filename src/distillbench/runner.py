@@ -24,14 +24,11 @@ from typing import Any
 from distillbench.config import load_suite, to_plain
 from distillbench.errors import DistillbenchError
 from distillbench.jobs import Job, expand_jobs
+from distillbench.paths import default_cache_dir
 from distillbench.results import RESULTS_FILE, Result, append_result, completed_job_ids, read_results
 
 log = logging.getLogger(__name__)
 DEFAULT_FORMATS = ("md", "csv", "tex", "html", "json")
-
-
-def default_cache_dir() -> str:
-    return os.environ.get("DISTILLBENCH_CACHE", str(Path.home() / ".cache" / "distillbench"))
 
 
 class RunInterrupted(DistillbenchError):

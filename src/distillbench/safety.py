@@ -69,7 +69,7 @@ def absolute_paths_allowed() -> bool:
 
 def allowed_roots(config_file: str | Path | None = None) -> list[Path]:
     """The directories a config's paths may point into (see the module docstring)."""
-    from distillbench.runner import default_cache_dir
+    from distillbench.paths import default_cache_dir
 
     here = Path(__file__).resolve().parent
     roots = [Path.cwd(), here.parent.parent, here / "_cards", Path(default_cache_dir()).expanduser()]

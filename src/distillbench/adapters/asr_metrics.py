@@ -15,26 +15,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
-from distillbench.data.audio import BLANK, NORMALISER, decode_ids, normalise
+from distillbench.ctc import greedy_decode, greedy_ids
+from distillbench.data.audio import NORMALISER, normalise
+
+__all__ = ["error_rates", "greedy_decode", "greedy_ids"]
 
 BOOTSTRAP_SAMPLES = 1000
-
-
-def greedy_ids(logits: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
-    """Best-path label ids of (N, T, V) logits, each cut at its frame length (repeats collapsed, blanks dropped)."""
-    best = logits.argmax(-1).cpu()
-    out: list[list[int]] = []
-    for row, n in zip(best, lengths.cpu().tolist(), strict=True):
-        seq = torch.unique_consecutive(row[: int(n)]).tolist()
-        out.append([i for i in seq if i != BLANK])
-    return out
-
-
-def greedy_decode(logits: torch.Tensor, lengths: torch.Tensor) -> list[str]:
-    """Best-path transcripts of (N, T, V) logits."""
-    return [decode_ids(ids) for ids in greedy_ids(logits, lengths)]
 
 
 def _edits(refs: list[str], hyps: list[str], unit: str) -> tuple[np.ndarray, np.ndarray]:

@@ -10,47 +10,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from distillbench.types import Batch, DataSplits, ModelOutput
+
 if TYPE_CHECKING:
     from datasets import Dataset
 
     from distillbench.config import MeasureConfig, TaskCard
 
-Batch = dict[str, torch.Tensor]
-
-
-@dataclass
-class ModelOutput:
-    """What a forward pass gives the methods.
-
-    ``logits`` are (N, C) for classification or (N, T, C) per token/frame (then ``mask`` marks the
-    valid positions). ``loss`` is the task loss against the ground truth. ``features`` holds the
-    intermediate outputs captured by forward hooks, keyed by the feature names of the task card.
-    """
-
-    logits: torch.Tensor
-    loss: torch.Tensor | None = None
-    features: dict[str, torch.Tensor] = field(default_factory=dict)
-    mask: torch.Tensor | None = None
-
-
-@dataclass
-class DataSplits:
-    """Train/val/test splits plus what models need to know about the data (``info``)."""
-
-    train: Dataset
-    val: Dataset
-    test: Dataset
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def sizes(self) -> dict[str, int]:
-        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+__all__ = ["Batch", "DataSplits", "ModelOutput", "TaskAdapter", "example_rows", "grouped_order", "pad_ids"]
 
 
 class TaskAdapter(ABC):
@@ -152,3 +125,24 @@ def pad_ids(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Ten
         ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
         mask[i, : len(s)] = 1
     return ids, mask
+
+
+#: batches per length-sorted mega-batch in :func:`grouped_order`
+GROUP_BATCHES = 50
+
+
+def grouped_order(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Random training batches of similar lengths (less padding), as HF Trainer's ``group_by_length``.
+
+    A seeded permutation is cut into mega-batches of ``GROUP_BATCHES`` batches; each mega-batch is
+    sorted by length and cut into batches, and the order of all batches is shuffled. Every sample
+    appears once per epoch; which samples share a batch stays random.
+    """
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(lengths))
+    size = batch_size * GROUP_BATCHES
+    batches: list[list[int]] = []
+    for start in range(0, len(perm), size):
+        chunk = sorted(perm[start : start + size].tolist(), key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]

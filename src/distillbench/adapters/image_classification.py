@@ -19,18 +19,7 @@ from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapt
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
 from distillbench.registry import TASKS
-
-BOOTSTRAP_SAMPLES = 1000
-
-
-def bootstrap_ci(correct: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> tuple[float, float]:
-    """Percentile-bootstrap 95% interval of the mean of a 0/1 vector."""
-    if len(correct) == 0:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = correct[rng.integers(0, len(correct), size=(samples, len(correct)))].mean(axis=1)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return float(lo), float(hi)
+from distillbench.stats import bootstrap_ci
 
 
 @TASKS.register("image_classification")

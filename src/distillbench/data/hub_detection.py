@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, load_hub_split
 from distillbench.data.coco_folder import load_coco_folder
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 
 @dataclass
@@ -95,7 +95,7 @@ class HubDetection(DataSource):
         (out / "annotations" / f"{split}.json").write_text(json.dumps(coco))
 
     def load(self, max_samples: int | None = None) -> DataSplits:
-        from distillbench.runner import default_cache_dir
+        from distillbench.paths import default_cache_dir
 
         o = self.options
         key = hashlib.sha256(json.dumps(asdict(o), sort_keys=True).encode()).hexdigest()[:12]

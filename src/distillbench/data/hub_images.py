@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, load_hub_split
 from distillbench.data.images import image_dataset
 from distillbench.errors import DataError, MissingDependencyError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 
 @dataclass
@@ -85,7 +85,7 @@ class HubImages(DataSource):
             arrays["val"] = self._to_arrays(self._load_split(o.splits["val"]))
         else:
             images, labels = arrays["train"]
-            tr, va = _holdout(labels, o.val_fraction, o.split_seed)
+            tr, va = holdout_split(labels, o.val_fraction, o.split_seed)
             arrays["train"], arrays["val"] = (images[tr], labels[tr]), (images[va], labels[va])
         if names is None:
             names = [str(i) for i in range(int(max(a[1].max() for a in arrays.values())) + 1)]
@@ -111,7 +111,7 @@ class HubImages(DataSource):
         return DataSplits(out["train"], out["val"], out["test"], info)
 
 
-def _holdout(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Hold out a stratified validation share of train (stratification dropped for tiny classes)."""
     from sklearn.model_selection import train_test_split
 

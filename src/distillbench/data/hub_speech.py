@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.audio import NORMALISER, speech_split
 from distillbench.data.base import DataSource, load_hub_split
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 
 @dataclass

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, load_hub_split
-from distillbench.data.hub_images import _holdout
+from distillbench.data.hub_images import holdout_split
 from distillbench.data.text import check_max_length, clean_texts, text_dataset
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 LOCAL_BUILDERS = ("csv", "json")
 
@@ -139,7 +139,7 @@ class HubText(DataSource):
         arrays = {split: (texts, self._encode(labels, vocab, split)) for split, (texts, labels) in cols.items()}
         if "val" not in arrays:
             texts, labels = arrays["train"]
-            tr, va = _holdout(labels, o.val_fraction, o.split_seed)
+            tr, va = holdout_split(labels, o.val_fraction, o.split_seed)
             arrays["train"] = ([texts[i] for i in tr], labels[tr])
             arrays["val"] = ([texts[i] for i in va], labels[va])
         out = {}

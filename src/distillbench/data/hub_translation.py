@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.base import DataSource, load_hub_split
 from distillbench.data.hub_text import check_utf8
 from distillbench.data.parallel import check_lengths, clean_pairs, length_filter, pair_dataset
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 LOCAL = ("tsv", "jsonl", "parallel")
 

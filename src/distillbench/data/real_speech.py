@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distillbench.adapters.base import DataSplits
 from distillbench.data.audio import NORMALISER, speech_split
 from distillbench.data.base import DataSource
 from distillbench.errors import DataError
 from distillbench.registry import DATA_SOURCES
+from distillbench.types import DataSplits
 
 POCKETSPHINX_DIR = Path("/usr/share/pocketsphinx/test/data")
 POCKETSPHINX_SETS = (("librivox", "librivox/transcription"), ("cards", "cards/cards.transcription"))

@@ -23,10 +23,10 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from distillbench.adapters.base import Batch, ModelOutput
+from distillbench.types import Batch, ModelOutput
 
 
 @dataclass

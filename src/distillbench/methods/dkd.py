@@ -30,9 +30,9 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, task_loss
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 
 @dataclass

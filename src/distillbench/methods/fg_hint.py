@@ -30,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, task_loss
 from distillbench.methods.fitnet import build_regressor, get_feature
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 
 @dataclass

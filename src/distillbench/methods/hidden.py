@@ -35,11 +35,11 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.methods.kd import soft_kl
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 EPS = 1e-12
 

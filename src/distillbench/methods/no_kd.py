@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import torch
 
-from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, task_loss
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 
 @METHODS.register("no_kd")

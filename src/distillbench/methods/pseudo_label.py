@@ -24,12 +24,12 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.adapters.asr_metrics import greedy_ids
-from distillbench.adapters.base import Batch, ModelOutput
+from distillbench.ctc import greedy_ids
 from distillbench.data.audio import BLANK, decode_ids
 from distillbench.methods.base import DistillMethod, task_loss
 from distillbench.methods.kd import soft_kl
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 
 @dataclass

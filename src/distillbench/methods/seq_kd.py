@@ -18,10 +18,10 @@ from typing import ClassVar
 
 import torch
 
-from distillbench.adapters.base import Batch, ModelOutput
 from distillbench.methods.base import DistillMethod, NoOptions, task_loss
 from distillbench.methods.kd import HintonKD
 from distillbench.registry import METHODS
+from distillbench.types import Batch, ModelOutput
 
 
 @METHODS.register("seq_kd")

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 PKG = "pkg:"
 
 
-def _transformers() -> Any:
+def require_transformers() -> Any:
     try:
         import transformers
     except ImportError:
@@ -77,19 +77,19 @@ def _offline() -> bool:
     )
 
 
-def _load_error(name: str, exc: Exception) -> DistillbenchError:
+def load_error(name: str, exc: Exception) -> DistillbenchError:
     hint = " (offline mode is on: only local folders, pkg: models and cached hub models load)" if _offline() else ""
     return DistillbenchError(f"could not load model {name!r}{hint}: {type(exc).__name__}: {exc}")
 
 
 def load_tokenizer(source: str) -> Any:
     """The fast tokeniser of a hub name, local folder or ``pkg:`` model."""
-    transformers = _transformers()
+    transformers = require_transformers()
     path = resolve_source(source)
     try:
         return transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code())
     except (OSError, ValueError) as exc:
-        raise _load_error(source, exc) from None
+        raise load_error(source, exc) from None
 
 
 def tokenizer_source(text: str) -> str:
@@ -189,7 +189,7 @@ def _check_vocab(model: nn.Module, text: str, vocab_size: int | None) -> None:
 @MODELS.register("hf")
 def build_hf(spec: ModelSpec, num_classes: int, vocab_size: int | None = None, **_: Any) -> nn.Module:
     """Any pretrained encoder with a fresh pooled head: ``hf:<name>``, ``hf:pkg:<package>``."""
-    transformers = _transformers()
+    transformers = require_transformers()
     kwargs = {k: v for k, v in spec.kwargs.items() if k not in WRAPPER_KEYS}
     path = resolve_source(spec.name)
     try:
@@ -202,9 +202,9 @@ def build_hf(spec: ModelSpec, num_classes: int, vocab_size: int | None = None, *
         except TypeError as exc:
             raise ConfigError(f"{spec.text}: {exc}") from None
         except (OSError, ValueError) as exc:
-            raise _load_error(spec.name, exc) from None
+            raise load_error(spec.name, exc) from None
     except (OSError, ValueError) as exc:
-        raise _load_error(spec.name, exc) from None
+        raise load_error(spec.name, exc) from None
     return _wrap(encoder, spec, num_classes, vocab_size)
 
 
@@ -235,7 +235,7 @@ def build_bert(
     **_: Any,
 ) -> nn.Module:
     """A BERT-style student: ``bert:random(layers=, hidden=, heads=, intermediate=)`` or ``bert:distil(...)``."""
-    transformers = _transformers()
+    transformers = require_transformers()
     kw = dict(spec.kwargs)
     allowed = BERT_KEYS_DISTIL if spec.name == "distil" else BERT_KEYS
     unknown = sorted(set(kw) - allowed)
@@ -268,7 +268,7 @@ def build_bert(
 
 def _distil(spec: ModelSpec, kw: dict[str, Any], dropout: float, attn_dropout: float) -> nn.Module:
     """Copy the source's embeddings and a subset of its layers into a shallower BERT of the same width."""
-    transformers = _transformers()
+    transformers = require_transformers()
     if "source" not in kw:
         raise ConfigError(f"{spec.text}: bert:distil needs source=... (the encoder whose layers it copies)")
     try:
@@ -276,7 +276,7 @@ def _distil(spec: ModelSpec, kw: dict[str, Any], dropout: float, attn_dropout: f
             resolve_source(str(kw["source"])), trust_remote_code=trust_remote_code()
         )
     except (OSError, ValueError) as exc:
-        raise _load_error(str(kw["source"]), exc) from None
+        raise load_error(str(kw["source"]), exc) from None
     src_cfg = source.config
     for key, attr in (
         ("hidden", "hidden_size"),

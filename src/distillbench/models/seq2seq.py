@@ -21,7 +21,7 @@ from typing import Any
 from torch import nn
 
 from distillbench.errors import ConfigError, DistillbenchError
-from distillbench.models.hf_text import _load_error, _transformers, resolve_source
+from distillbench.models.hf_text import load_error, require_transformers, resolve_source
 from distillbench.models.spec import ModelSpec
 from distillbench.registry import MODELS
 from distillbench.safety import trust_remote_code
@@ -56,7 +56,7 @@ def build_marian(
     **_: Any,
 ) -> nn.Module:
     """A Marian-style Transformer built from a config, randomly initialised."""
-    t = _transformers()
+    t = require_transformers()
     kw = _check(spec, MARIAN_KEYS, vocab_size)
     try:
         config = t.MarianConfig(
@@ -96,7 +96,7 @@ def build_t5(
     **_: Any,
 ) -> nn.Module:
     """A T5-layout encoder-decoder built from a config, randomly initialised."""
-    t = _transformers()
+    t = require_transformers()
     kw = _check(spec, T5_KEYS, vocab_size)
     heads = int(kw["heads"])
     config = t.T5Config(
@@ -118,13 +118,13 @@ def build_t5(
 
 def load_pretrained(name: str) -> tuple[nn.Module, Any]:
     """(model, tokenizer) of a pretrained seq2seq model: hub name, local folder or ``pkg:`` folder."""
-    t = _transformers()
+    t = require_transformers()
     path = resolve_source(name)
     try:
         model = t.AutoModelForSeq2SeqLM.from_pretrained(path, trust_remote_code=trust_remote_code())
         tok = t.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code())
     except (OSError, ValueError) as exc:
-        raise _load_error(name, exc) from None
+        raise load_error(name, exc) from None
     if not model.config.is_encoder_decoder:
         raise DistillbenchError(f"model {name!r} is not an encoder-decoder; translation needs one")
     return model, tok

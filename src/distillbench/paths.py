@@ -1,0 +1,24 @@
+"""Cache paths at the bottom layer: one root, one sub-folder per kind of cached thing.
+
+Every cache (data, tokenisers, teachers, checkpoints, teacher outputs, predictions) lives under one
+root: ``--cache-dir`` for a run, else ``$DISTILLBENCH_CACHE``, else ``~/.cache/distillbench``. A run
+sets ``DISTILLBENCH_CACHE`` in its job processes to its ``--cache-dir``, so code that reads the
+root here (data sources, tokenisers) and code handed the job's ``cache_dir`` agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CACHE_ENV = "DISTILLBENCH_CACHE"
+
+
+def default_cache_dir() -> str:
+    """The cache root: ``$DISTILLBENCH_CACHE`` or ``~/.cache/distillbench``."""
+    return os.environ.get(CACHE_ENV, str(Path.home() / ".cache" / "distillbench"))
+
+
+def cache_path(*parts: str, root: str | None = None) -> Path:
+    """``<root>/<parts...>`` under the cache root (``root`` defaults to :func:`default_cache_dir`)."""
+    return Path(root or default_cache_dir()).expanduser().joinpath(*parts)
