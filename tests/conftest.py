@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from distillbench.config import SMOKE_MEASURE, load_card, to_plain
+from distillbench.fingerprint import code_fingerprint
 from distillbench.jobs import Job
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -57,4 +58,5 @@ def smoke_job(card: str, role: str, method: str | None, cache: str, seed: int = 
         smoke=True,
         measure=to_plain(SMOKE_MEASURE),
         cache_dir=cache,
+        code=code_fingerprint(),
     )

@@ -87,7 +87,19 @@ def run(
         bool | None, typer.Option("--compile/--no-compile", help="torch.compile for measurement.")
     ] = None,
     out: Annotated[Path, typer.Option(help="Where run directories go.")] = Path("runs"),
-    cache_dir: Annotated[str | None, typer.Option(help="Teacher cache (default ~/.cache/distillbench).")] = None,
+    cache_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Root of every cache: data, tokenisers, teachers, checkpoints, predictions "
+            "(default $DISTILLBENCH_CACHE or ~/.cache/distillbench)."
+        ),
+    ] = None,
+    keep_stale: Annotated[
+        bool,
+        typer.Option(
+            help="Keep results recorded with other code (another code fingerprint) instead of re-running those jobs."
+        ),
+    ] = False,
     format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
     isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
     executor: Annotated[
@@ -118,6 +130,8 @@ def run(
     """Run a suite: train what needs training, measure every model, write the leaderboard.
 
     Re-running resumes: jobs already recorded are skipped, and trained teachers come from the cache.
+    Jobs recorded with other code (the code fingerprint changed) run again and the log says why;
+    --keep-stale keeps their old results on purpose.
 
     [bold]Examples[/bold]
 
@@ -162,6 +176,7 @@ def run(
         address=address,
         nproc_per_job=nproc_per_job,
         trust_remote_code=trust_remote_code,
+        keep_stale=keep_stale,
     )
     md = summary.out_dir / "leaderboard.md"
     if md.exists():

@@ -4,7 +4,10 @@ Each task card yields one teacher job (trained once with the card's ``teacher_se
 config hash) and one student job per student x method x seed. A job's id hashes everything that
 defines its result (the resolved card, method options, seed, device, precision, protocol), so a
 re-run skips exactly the jobs whose results are already recorded and redoes any whose
-configuration changed.
+configuration changed. The id also includes the code fingerprint (fingerprint.py): after a change
+to the code that trains or evaluates models the jobs run again; :attr:`Job.base_id` (the id without
+the fingerprint) tells the runner that the same job was recorded with other code, so it can say why it
+re-runs it, or keep the old record when asked to (``--keep-stale``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from distillbench.config import (
     to_plain,
 )
 from distillbench.errors import ConfigError
+from distillbench.fingerprint import code_fingerprint
 
 
 @dataclass
@@ -45,26 +49,32 @@ class Job:
     nproc: int = 1
     #: the user allowed Hugging Face loaders to run repository code for this run
     trust_remote_code: bool = False
+    #: the code fingerprint (fingerprint.py) the job runs with; "" for ids made before it existed
+    code: str = ""
     job_id: str = field(default="")
+    base_id: str = field(default="")
 
     def __post_init__(self) -> None:
         if self.nproc < 1:
             raise ConfigError(f"nproc (processes per job) must be at least 1, got {self.nproc}")
         if not self.job_id:
             fields = asdict(self)
-            fields.pop("job_id")
-            fields.pop("card")  # the card's content is in card_hash; its location does not matter
-            fields.pop("cache_dir")
+            for key in ("job_id", "base_id", "card", "cache_dir"):  # the card's content is in card_hash
+                fields.pop(key)
             for key, default in _HASHED_ONLY_WHEN_SET.items():  # ids of runs made before these fields existed
                 if fields[key] == default:
                     fields.pop(key)
             self.job_id = config_hash(fields)
+            fields.pop("code", None)
+            self.base_id = config_hash(fields)
 
     def identity(self, card: TaskCard) -> dict[str, Any]:
         """The fields that say which model a Result is about (shared by ok and failed records)."""
         model = card.teacher if self.role == "teacher" else card.student(self.model_name)
         return {
             "job_id": self.job_id,
+            "base_id": self.base_id,
+            "code_fingerprint": self.code,
             "suite": self.suite,
             "task": card.name,
             "task_version": card.version,
@@ -82,7 +92,7 @@ class Job:
 
 
 #: fields added after runs were recorded: hashed only when they differ from the default, so old ids stay valid
-_HASHED_ONLY_WHEN_SET: dict[str, Any] = {"nproc": 1, "trust_remote_code": False}
+_HASHED_ONLY_WHEN_SET: dict[str, Any] = {"nproc": 1, "trust_remote_code": False, "code": ""}
 
 
 def _card_name(path: str) -> str:
@@ -119,6 +129,7 @@ def expand_jobs(
         "cache_dir": cache_dir,
         "nproc": nproc,
         "trust_remote_code": suite.trust_remote_code if trust_remote_code is None else trust_remote_code,
+        "code": code_fingerprint(),
     }
     # a smoke run checks that everything works: the first seed is enough unless seeds are given
     run_seeds = seeds if seeds is not None else (suite.seeds[:1] if smoke else suite.seeds)

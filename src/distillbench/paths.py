@@ -8,7 +8,9 @@ root here (data sources, tokenisers) and code handed the job's ``cache_dir`` agr
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 CACHE_ENV = "DISTILLBENCH_CACHE"
@@ -22,3 +24,23 @@ def default_cache_dir() -> str:
 def cache_path(*parts: str, root: str | None = None) -> Path:
     """``<root>/<parts...>`` under the cache root (``root`` defaults to :func:`default_cache_dir`)."""
     return Path(root or default_cache_dir()).expanduser().joinpath(*parts)
+
+
+@contextlib.contextmanager
+def use_cache_root(root: str | None) -> Iterator[str]:
+    """Make ``root`` the cache root in this process and the job processes it starts, then restore.
+
+    ``None`` (or "") leaves the root as it is.
+    """
+    if not root:
+        yield default_cache_dir()
+        return
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = root
+    try:
+        yield root
+    finally:
+        if old is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = old

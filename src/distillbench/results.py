@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: versions this distillbench reads: 1 (per-job speed figures, no provenance) and 2
+READABLE_SCHEMAS = (1, 2)
 RESULTS_FILE = "results.jsonl"
 REQUIRED = ("schema_version", "job_id", "task", "role", "model_name", "status")
 
@@ -54,6 +56,10 @@ class Result:
     config: dict[str, Any] = field(default_factory=dict)
     config_hash: str = ""
     env: dict[str, Any] = field(default_factory=dict)
+    #: the job id without the code fingerprint: the same job recorded with other code has the same base id
+    base_id: str = ""
+    #: package version + hash of the source that trains and evaluates (fingerprint.py)
+    code_fingerprint: str = ""
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     schema_version: int = SCHEMA_VERSION
 
@@ -125,10 +131,10 @@ def read_results(path: str | Path, warn: bool = True) -> LoadReport:
             if missing:
                 problems.append(f"{p}:{n}: record missing {', '.join(missing)}, skipped")
                 continue
-            if rec["schema_version"] != SCHEMA_VERSION:
+            if rec["schema_version"] not in READABLE_SCHEMAS:
                 problems.append(
                     f"{p}:{n}: schema version {rec['schema_version']} "
-                    f"(this distillbench reads {SCHEMA_VERSION}), skipped"
+                    f"(this distillbench reads {', '.join(map(str, READABLE_SCHEMAS))}), skipped"
                 )
                 continue
             records.append(rec)

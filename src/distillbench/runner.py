@@ -24,8 +24,8 @@ from typing import Any
 from distillbench.config import load_suite, to_plain
 from distillbench.errors import DistillbenchError
 from distillbench.jobs import Job, expand_jobs
-from distillbench.paths import default_cache_dir
-from distillbench.results import RESULTS_FILE, Result, append_result, completed_job_ids, read_results
+from distillbench.paths import default_cache_dir, use_cache_root
+from distillbench.results import RESULTS_FILE, Result, append_result, read_results
 
 log = logging.getLogger(__name__)
 DEFAULT_FORMATS = ("md", "csv", "tex", "html", "json")
@@ -65,13 +65,58 @@ def run_suite(
     address: str | None = None,
     nproc_per_job: int = 1,
     trust_remote_code: bool | None = None,
+    keep_stale: bool = False,
 ) -> RunSummary:
     """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``.
 
     ``executor`` is ``local`` (sequential, the default) or ``ray`` (``address``: the cluster's);
     ``nproc_per_job`` > 1 trains each job with that many DDP processes; ``trust_remote_code``
-    overrides the suite's setting (off by default).
+    overrides the suite's setting (off by default). A job recorded with other code (another code
+    fingerprint) runs again, and the log says why; ``keep_stale`` keeps such records on purpose.
+    ``cache_dir`` (default ``$DISTILLBENCH_CACHE`` or ``~/.cache/distillbench``) holds every cache: data,
+    tokenisers, teachers, checkpoints and predictions.
     """
+    cache_root = str(Path(cache_dir or default_cache_dir()).expanduser().resolve())
+    with use_cache_root(cache_root):  # data sources and tokenisers read the root from the environment
+        return _run_suite(
+            suite,
+            seeds=seeds,
+            smoke=smoke,
+            device=device,
+            precision=precision,
+            compile=compile,
+            out_dir=out_dir,
+            cache_dir=cache_root,
+            isolate=isolate,
+            formats=formats,
+            show_progress=show_progress,
+            executor=executor,
+            address=address,
+            nproc_per_job=nproc_per_job,
+            trust_remote_code=trust_remote_code,
+            keep_stale=keep_stale,
+        )
+
+
+def _run_suite(
+    suite: str,
+    *,
+    seeds: list[int] | None,
+    smoke: bool,
+    device: str | None,
+    precision: str | None,
+    compile: bool | None,
+    out_dir: str | Path,
+    cache_dir: str,
+    isolate: bool,
+    formats: tuple[str, ...],
+    show_progress: bool,
+    executor: str,
+    address: str | None,
+    nproc_per_job: int,
+    trust_remote_code: bool | None,
+    keep_stale: bool,
+) -> RunSummary:
     from distillbench.checkpoint import remove_checkpoint, student_checkpoint
     from distillbench.executors import make_executor
     from distillbench.progress import JobProgress
@@ -86,17 +131,19 @@ def run_suite(
         device=device,
         precision=precision,
         compile=compile,
-        cache_dir=cache_dir or default_cache_dir(),
+        cache_dir=cache_dir,
         nproc=nproc_per_job,
         trust_remote_code=trust_remote_code,
     )
     run_dir = Path(out_dir) / (f"{cfg.name}-smoke" if smoke else cfg.name)
     run_dir.mkdir(parents=True, exist_ok=True)
     results_file = run_dir / RESULTS_FILE
-    done = completed_job_ids(results_file)
-    todo = [j for j in jobs if j.job_id not in done]
+    plan = plan_resume(jobs, read_results(results_file).records if results_file.exists() else [], keep_stale)
+    todo = plan.todo
     summary = RunSummary(out_dir=run_dir, skipped=len(jobs) - len(todo))
     _write_resolved(run_dir, cfg, jobs)
+    for line in plan.explain():
+        log.info(line)
     if summary.skipped:
         log.info("resuming: %d of %d jobs already recorded in %s", summary.skipped, len(jobs), results_file)
     runner = make_executor(executor, isolate=isolate, address=address)
@@ -136,7 +183,7 @@ def run_suite(
                 f"interrupted{during}: {summary.ran} job(s) of this run recorded in {results_file} "
                 f"(with {summary.skipped} from before); run the same command again to resume"
             ) from None
-    wanted = {j.job_id for j in jobs}
+    wanted = {j.job_id for j in jobs} | set(plan.kept.values())
     records = [r for r in read_results(results_file).records if r["job_id"] in wanted]
     latest: dict[str, dict[str, Any]] = {}
     for rec in records:  # a job that failed and later succeeded counts once, as its latest record
@@ -148,6 +195,57 @@ def run_suite(
 
         summary.reports = write_reports(build_leaderboards(list(latest.values())), run_dir, list(formats))
     return summary
+
+
+@dataclass
+class ResumePlan:
+    """Which jobs run, which recorded ones are reused, and which run again because the code changed."""
+
+    todo: list[Job]
+    #: job id -> id of the record reused for it (itself, or a record made by other code kept with --keep-stale)
+    kept: dict[str, str] = field(default_factory=dict)
+    #: jobs recorded with another code fingerprint: (job, the fingerprint of that record)
+    stale: list[tuple[Job, str]] = field(default_factory=list)
+    keep_stale: bool = False
+
+    def explain(self) -> list[str]:
+        """Log lines saying why recorded jobs run again, or that old ones are kept on purpose."""
+        if not self.stale:
+            return []
+        olds = sorted({fp or "none (recorded before code fingerprints)" for _, fp in self.stale})
+        now = self.stale[0][0].code
+        labels = "; ".join(job.label for job, _ in self.stale[:5]) + (" ..." if len(self.stale) > 5 else "")
+        if self.keep_stale:
+            return [
+                f"keeping {len(self.stale)} job(s) recorded with other code (fingerprint {', '.join(olds)}; this code "
+                f"is {now}) on purpose (--keep-stale): {labels}"
+            ]
+        return [
+            f"re-running {len(self.stale)} job(s) recorded with other code (fingerprint {', '.join(olds)}; this code "
+            f"is {now}): {labels}. Pass --keep-stale to keep the old results instead"
+        ]
+
+
+def plan_resume(jobs: list[Job], records: list[dict[str, Any]], keep_stale: bool = False) -> ResumePlan:
+    """Skip jobs recorded (ok) with this code; re-run, or with ``keep_stale`` keep, those recorded with other code."""
+    ok = [r for r in records if r.get("status") == "ok"]
+    by_id = {r["job_id"]: r for r in ok}
+    by_base: dict[str, dict[str, Any]] = {}
+    for rec in ok:  # a record made before base ids existed has base id == job id (its id had no fingerprint)
+        by_base[rec.get("base_id") or rec["job_id"]] = rec
+    plan = ResumePlan(todo=[], keep_stale=keep_stale)
+    for job in jobs:
+        if job.job_id in by_id:
+            plan.kept[job.job_id] = job.job_id
+            continue
+        old = by_base.get(job.base_id)
+        if old is not None:
+            plan.stale.append((job, old.get("code_fingerprint") or ""))
+            if keep_stale:
+                plan.kept[job.job_id] = old["job_id"]
+                continue
+        plan.todo.append(job)
+    return plan
 
 
 @contextlib.contextmanager

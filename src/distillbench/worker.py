@@ -36,6 +36,7 @@ from distillbench.env import collect_env
 from distillbench.jobs import Job
 from distillbench.methods.base import build_method
 from distillbench.models.shrink import init_from_teacher
+from distillbench.paths import use_cache_root
 from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
@@ -53,7 +54,8 @@ def train_config(card: TaskCard, model: ModelConfig, base: TrainConfig, smoke: b
 
 def teacher_cache_path(job: Job, card: TaskCard, cfg: TrainConfig, data_version: str) -> Path:
     teacher = {k: v for k, v in to_plain(card.teacher).items() if k != "init"}  # keeps caches made before 'init'
-    key = config_hash(card.task, card.data, teacher, cfg, card.teacher_seed, job.precision, data_version)
+    code = [job.code] if job.code else []  # the code fingerprint: a code change retrains the teacher
+    key = config_hash(card.task, card.data, teacher, cfg, card.teacher_seed, job.precision, data_version, *code)
     return Path(job.cache_dir) / "teachers" / f"{card.name}-{key}.pt"
 
 
@@ -117,7 +119,7 @@ def _train(
 
 def run_job(job: Job, progress: Progress | None = None) -> Result:
     """Train (or load) and measure the job's model; return its Result record."""
-    with use_policy(SafetyPolicy(trust_remote_code=job.trust_remote_code)):
+    with use_policy(SafetyPolicy(trust_remote_code=job.trust_remote_code)), use_cache_root(job.cache_dir or None):
         return _run_job(job, progress)
 
 

@@ -170,3 +170,43 @@ def test_validate_catches_unknown_names_in_cards(write, old: str, new: str, mess
     suite = write("suite.yaml", f"name: s\ntasks: [{{card: {card}}}]\n")
     with pytest.raises(DistillbenchError, match=message):
         validate_suite(str(suite))
+
+
+@pytest.mark.parametrize(("in_chans", "ok"), [(1, True), (3, False)])
+def test_explicit_in_chans_must_match_the_data(write, in_chans: int, ok: bool) -> None:
+    """sklearn digits are 1-channel: in_chans=1 is accepted (builds and runs), 3 is a clear error at validate."""
+    import torch
+
+    from distillbench.adapters.image_classification import ImageClassification
+
+    text = CARD.replace('"local:cnn(width=2)"', f'"timm:mobilenetv3_small_050(in_chans={in_chans})"')
+    card = write("card.yaml", text)
+    suite = write("suite.yaml", f"name: s\ntasks: [{{card: {card}}}]\n")
+    if not ok:
+        with pytest.raises(ConfigError, match=r"sets in_chans=3, but the data \(sklearn_digits\) has 1-channel"):
+            validate_suite(str(suite))
+        return
+    validate_suite(str(suite))
+    adapter = ImageClassification(load_card(str(card)))
+    data = adapter.load_data(smoke=True)
+    model = adapter.build_model(adapter.card.students[0].model, data).eval()
+    assert model(adapter.example_inputs(data, 2)["x"]).shape == (2, 10)
+    with pytest.raises(ConfigError, match="in_chans=3, but the data has 1-channel images"):
+        adapter.build_model("timm:mobilenetv3_small_050(in_chans=3)", data)
+    assert isinstance(model, torch.nn.Module)
+
+
+def test_validate_names_a_missing_local_data_file(write, tmp_path) -> None:
+    present = tmp_path / "train.csv"
+    present.write_text("text,label\nfine,1\n")
+    missing = tmp_path / "test.csv"
+    text = CARD.replace(
+        "data: {source: sklearn_digits}",
+        f"data: {{source: hf_text, options: {{name: csv, data_files: {{train: {present}, test: {missing}}}}}}}",
+    ).replace("task: image_classification", "task: sentiment")
+    card = write("card.yaml", text)
+    suite = write("suite.yaml", f"name: s\ntasks: [{{card: {card}}}]\n")
+    with pytest.raises(ConfigError, match=r"data.options.data_files: '.*test.csv' does not exist"):
+        validate_suite(str(suite))
+    missing.write_text("text,label\ngood,1\n")
+    assert any("task tiny" in line for line in validate_suite(str(suite)))  # the file exists now

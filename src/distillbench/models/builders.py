@@ -30,6 +30,12 @@ def build_timm(spec: ModelSpec, num_classes: int, in_channels: int = 3, **_: Any
         raise MissingDependencyError("timm models need timm: pip install 'distillbench[vision]'") from None
     kwargs = dict(spec.kwargs)
     pretrained = bool(kwargs.pop("pretrained", False))
+    given = kwargs.pop("in_chans", in_channels)  # distillbench sets it from the data; an equal value is fine
+    if given != in_channels:
+        raise ConfigError(
+            f"{spec.text}: in_chans={given!r}, but the data has {in_channels}-channel images; "
+            "drop in_chans (it is set from the data)"
+        )
     if not timm.is_model(spec.name):
         import difflib
 
