@@ -18,6 +18,10 @@ warm-up factor w follows the reference's ``min(epoch / warmup, 1)`` with its 1-b
 first epoch already gets ``1 / warmup_epochs``; ``warmup_epochs = 0`` means no warm-up (the reference
 code uses 20 of 240 epochs on CIFAR-100, 1 of 100 on ImageNet).
 
+``logit_standardization: true`` z-scores both models' logits per sample before the temperature
+(Sun et al. 2024, "Logit Standardization in Knowledge Distillation", CVPR 2024, arXiv:2403.01427; see
+``kd``); the paper's base temperature with it is 2.
+
 Classification only: needs (N, C) logits and the ground-truth classes in ``batch["labels"]``.
 Logged parts: ``task``, ``tckd`` and ``nckd``, unweighted.
 """
@@ -31,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.kd import standardize
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
 
@@ -47,6 +52,8 @@ class DKDOptions:
     ce_weight: float = 1.0
     #: epochs over which the KD weight ramps linearly up to 1 (may be fractional); 0 = no warm-up
     warmup_epochs: float = 0.0
+    #: z-score each row of logits before the temperature (Sun et al. 2024); the paper pairs it with temperature 2
+    logit_standardization: bool = False
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -104,7 +111,10 @@ class DKD(DistillMethod):
         if "labels" not in batch:
             raise ValueError("dkd needs the ground-truth classes in batch['labels']")
         o = self.options
-        tckd, nckd = dkd_terms(student.logits, teacher.logits, batch["labels"], o.temperature)
+        s_logits, t_logits = student.logits, teacher.logits
+        if o.logit_standardization:
+            s_logits, t_logits = standardize(s_logits), standardize(t_logits)
+        tckd, nckd = dkd_terms(s_logits, t_logits, batch["labels"], o.temperature)
         task = task_loss(student)
         kd = self.warmup_factor() * (o.alpha * tckd + o.beta * nckd)
         return {"loss": o.ce_weight * task + kd, "task": task, "tckd": tckd, "nckd": nckd}

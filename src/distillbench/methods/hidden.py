@@ -1,7 +1,13 @@
-"""Intermediate-layer distillation for Transformer encoders: hidden states and attention distributions.
+"""A hybrid intermediate-layer distillation for Transformer encoders (registered as ``tinybert``).
 
-In the spirit of TinyBERT (Jiao et al. 2020, "TinyBERT: Distilling BERT for Natural Language
-Understanding", Findings of EMNLP 2020, arXiv:1909.10351) and MiniLM (Wang et al. 2020, "MiniLM:
+Not TinyBERT as published: it combines TinyBERT's hidden-state MSE, MiniLM's attention-distribution
+KL (TinyBERT regresses the unnormalised attention scores) and optional logit KD, in one stage, where
+TinyBERT trains in two stages (general then task-specific distillation, with data augmentation). For
+the methods as published see ``pkd`` and ``minilm``; the registry name stays ``tinybert`` so that
+existing cards and results keep working.
+
+After TinyBERT (Jiao et al. 2020, "TinyBERT: Distilling BERT for Natural Language Understanding",
+Findings of EMNLP 2020, arXiv:1909.10351) and MiniLM (Wang et al. 2020, "MiniLM:
 Deep Self-Attention Distillation for Task-Agnostic Compression of Pre-Trained Transformers",
 NeurIPS 2020, arXiv:2002.10957), in one stage with the task loss:
 
@@ -115,7 +121,7 @@ def attention_kl(s: torch.Tensor, t: torch.Tensor, mask: torch.Tensor | None) ->
 
 @METHODS.register("tinybert")
 class IntermediateLayerKD(DistillMethod):
-    """Hidden-state MSE (TinyBERT) and attention-distribution KL (MiniLM) over mapped layers, plus CE."""
+    """Hybrid (not TinyBERT as published): TinyBERT hidden-state MSE + MiniLM attention KL + optional logit KD."""
 
     Options: ClassVar[type] = HiddenOptions
     cacheable_teacher: ClassVar[bool] = False
