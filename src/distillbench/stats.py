@@ -175,7 +175,7 @@ def format_p(p: float | None) -> str:
     """``p=0.20``, ``p=0.003``, ``p<0.001``; an em dash without a p-value."""
     if p is None or math.isnan(p):
         return "—"
-    return "p<0.001" if p < 0.001 else f"p={p:.2g}" if p < 0.01 else f"p={p:.2f}"
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}" if p < 0.01 else f"p={p:.2f}"
 
 
 def _finite(values: Sequence[float], what: str) -> np.ndarray:

@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
-from distillbench.report.table import Column, Leaderboard, Row, build_leaderboards, delta_verdict, is_fraction_metric
+from distillbench.report.rows import Column, Leaderboard, Row, is_fraction_metric
+from distillbench.report.speed import architecture_speeds
+from distillbench.report.table import build_leaderboards
 from distillbench.report.writers import format_cell, latex_escape, parse_json, render, write_reports
 
 __all__ = [
@@ -19,7 +21,7 @@ __all__ = [
     "Leaderboard",
     "Row",
     "build_leaderboards",
-    "delta_verdict",
+    "architecture_speeds",
     "format_cell",
     "is_fraction_metric",
     "latex_escape",
