@@ -142,7 +142,7 @@ def test_verdict_follows_metric_direction_and_needs_significance() -> None:
     assert "| -10.00 | [-12.27, -7.73] | &lt;0.001 | better |" in text and "wer (%) ↓" in text
     assert "| n=1: no verdict |" in text
     assert "KD helped significantly: s/kd (-10.00 pp, p<0.001)" in board.summary["text"]
-    assert build_leaderboards(recs, alpha=0.0001)[0].rows[1].verdict == "no clear difference"
+    assert rows_by(build_leaderboards(recs, alpha=0.0001)[0])[("s", "kd")].verdict == "no clear difference"
 
 
 def test_row_order_and_failed_jobs(boards: list[Leaderboard]) -> None:

@@ -4,8 +4,8 @@ vs parameters, as PNG and SVG (matplotlib, Agg backend — no display needed).
 Each point is one row (teacher, or student x method), at its mean over seeds, with the sample std
 as an error bar; every row of one architecture sits at that architecture's one throughput. A KD row
 whose Δ vs ``no_kd`` is significant (Welch's t-test, p < alpha) is coloured (green better, orange
-worse) and its label ends in ``*``; the legend says so. The Pareto front is the set of rows that no other row beats on both quality and
-throughput (direction of the quality metric taken from ``higher_is_better``).
+worse) and its label ends in ``*``; the legend says so. The Pareto front is the set of rows that no
+other row beats on both quality and throughput (direction of the quality metric taken from ``higher_is_better``).
 """
 
 from __future__ import annotations

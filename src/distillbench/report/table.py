@@ -55,9 +55,7 @@ def build_leaderboards(records: list[dict[str, Any]], alpha: float = ALPHA) -> l
     return boards
 
 
-def _build_board(
-    task: str, version: int | None, title: str, recs: list[dict[str, Any]], alpha: float
-) -> Leaderboard:
+def _build_board(task: str, version: int | None, title: str, recs: list[dict[str, Any]], alpha: float) -> Leaderboard:
     ok = [r for r in recs if r.get("status", "ok") == "ok"]
     failed = [r for r in recs if r.get("status", "ok") != "ok"]
     trained = [r for r in ok if not is_speed_record(r)]

@@ -58,9 +58,7 @@ def board_summary(board: Leaderboard) -> dict[str, Any]:
         "quality_kept_pct": None,
         "speedup": best.speedup if best else None,
         "speedup_ci95": best.speedup_ci95 if best else None,
-        "kd_helped": [
-            {"model": r.model, "method": r.method, "delta": r.delta, "p_value": r.p_value} for r in helped
-        ],
+        "kd_helped": [{"model": r.model, "method": r.method, "delta": r.delta, "p_value": r.p_value} for r in helped],
     }
     if teacher and best and teacher.mean and best.mean is not None:
         kept = best.mean / teacher.mean if board.higher_is_better else teacher.mean / best.mean if best.mean else None
