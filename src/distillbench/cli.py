@@ -251,6 +251,9 @@ def report(
     plots: Annotated[
         bool, typer.Option("--plots", help="Also write plots/<task>-quality-vs-{throughput,params}.{png,svg}.")
     ] = False,
+    alpha: Annotated[
+        float, typer.Option(help="Significance level of the Δ verdicts (Welch's t-test over seeds).")
+    ] = 0.05,
 ) -> None:
     """Write leaderboard tables from recorded results (corrupt lines are reported and skipped).
 
@@ -264,13 +267,15 @@ def report(
     from distillbench.results import read_results
 
     formats = _formats(format)
+    if not 0 < alpha < 1:
+        raise DistillbenchError("--alpha must lie in (0, 1)")
     loaded = read_results(run_dir, warn=False)
     for problem in loaded.problems:
         err.print(f"[yellow]warning:[/yellow] {problem}", markup=True, highlight=False)
     if not loaded.records:
         raise DistillbenchError(f"{run_dir}: no valid results to report")
     target = out or (run_dir if run_dir.is_dir() else run_dir.parent)
-    boards = build_leaderboards(loaded.records)
+    boards = build_leaderboards(loaded.records, alpha=alpha)
     paths = write_reports(boards, target, list(formats))
     md = Path(target) / "leaderboard.md"
     if md.exists():
@@ -317,12 +322,22 @@ def compare(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Text output: show unchanged rows too.")] = False,
     fail: Annotated[bool, typer.Option("--fail/--no-fail", help="Exit 1 when a regression is found.")] = True,
+    absolute_speed: Annotated[
+        bool,
+        typer.Option(
+            "--absolute-speed",
+            help="Compare throughput, latency and memory even when the two runs' hardware differs "
+            "(by default only quality and within-run speed-ups are compared across machines).",
+        ),
+    ] = False,
 ) -> None:
     """Compare two result sets: per task x model x metric, both values, the change and a verdict.
 
     A regression is a change beyond the threshold, in the worse direction, with p < alpha
-    (Mann-Whitney U over jobs, one sample per process); too few samples is 'inconclusive'. Exit status 1 on a
-    regression (CI can gate on it), 2 on bad input.
+    (Mann-Whitney U over jobs, one sample per process); too few samples is 'inconclusive'. Runs on different
+    hardware: absolute speed and memory are 'not compared' (--absolute-speed forces it); quality and the
+    student/teacher speed-up measured inside each run still are. Exit status 1 on a regression (CI can gate
+    on it), 2 on bad input.
 
     [bold]Examples[/bold]
 
@@ -349,7 +364,9 @@ def compare(
             limits[kind] = value
     if any(v is None or v < 0 for v in limits.values()):
         raise DistillbenchError("thresholds must be non-negative fractions, e.g. 0.05 for 5%")
-    report = compare_paths(base, new, thresholds=limits, alpha=alpha, min_samples=min_samples)
+    report = compare_paths(
+        base, new, thresholds=limits, alpha=alpha, min_samples=min_samples, absolute_speed=absolute_speed
+    )
     if md is not None:
         md.write_text(render_markdown(report), encoding="utf-8")
     if json_out is not None:

@@ -4,12 +4,18 @@ A *sample* holds one value per job (each job runs in its own process) for one gr
 
 - quality metrics are grouped per (task, role, model name, method): one value per seed;
 - speed (``speed.throughput``, ``speed.latency_p50_ms``) and memory (``memory.peak_*``) are grouped per
-  (task, role, model name), pooled over methods: inference runs the same architecture whatever the
-  training method, so every job of that model is one more independent measurement of it. Each job
-  gives its own figure (the median over its timing repeats), not the repeats themselves: repeats taken
-  back to back in one process share that process's state (memory layout, thread placement, the
-  neighbours of the moment) and are pseudo-replicates — counting them as independent samples made the
-  test flag run-to-run differences of a process as significant.
+  (task, role, model name), one architecture, read by :func:`distillbench.report.speed.architecture_speeds`
+  (the one reader of speed figures). Old records (schema 1): every job of the architecture is one
+  sample (its own figure, the median over its timing repeats, not the repeats themselves: repeats
+  taken back to back in one process are pseudo-replicates). A run's speed record (schema 2): one
+  sample per interleaved repeat;
+- ``speed.speedup_vs_teacher``: the student/teacher throughput ratio measured inside each run (per
+  interleaved repeat, or per job over the teacher's pooled median for old records). It cancels the
+  hardware, so it is judged even when the two runs ran on different machines.
+
+**Different hardware** (device, CPU or GPU model, threads or precision differ between the two sides'
+environments): absolute speed and memory are ``not compared`` (the reason names both sides), quality
+and within-run ratios still are; ``absolute_speed=True`` (``--absolute-speed``) forces the comparison.
 
 pytest-benchmark JSON files are read too (one group per benchmark, metric ``time_s``: the per-round
 times when saved with ``--benchmark-save-data``, otherwise only summary statistics).
@@ -18,9 +24,10 @@ A change is a **regression** only when both hold:
 
 1. it is larger than the metric kind's relative threshold (``|new - base| / |base|``, default 1%
    for quality, 5% for speed, memory and benchmark times), in the worse direction; and
-2. it is unlikely to be noise: a two-sided Mann–Whitney U test (:func:`scipy.stats.mannwhitneyu`)
-   over the two samples gives ``p < alpha`` (default 0.05). pytest-benchmark files without
-   per-round data use Welch's t-test from their mean, std and rounds instead.
+2. it is unlikely to be noise: a two-sided Mann–Whitney U test (:func:`distillbench.stats.mann_whitney`:
+   rank-based, no normality assumed for timings) over the two samples gives ``p < alpha`` (default
+   0.05). pytest-benchmark files without per-round data use Welch's t-test from their mean, std and
+   rounds instead (:func:`distillbench.stats.welch_from_stats`).
 
 **Too few samples** gives ``inconclusive``, never a false alarm: fewer than ``min_samples``
 (default 3) values on either side, or sample sizes for which the exact test cannot reach
@@ -41,10 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from distillbench.errors import ResultsError
+from distillbench.stats import mann_whitney, welch_from_stats
 
 #: metric kind -> default relative threshold
 DEFAULT_THRESHOLDS = {"quality": 0.01, "speed": 0.05, "memory": 0.05, "bench": 0.05}
-VERDICTS = ("regression", "improvement", "unchanged", "inconclusive", "only in base", "only in new")
+VERDICTS = ("regression", "improvement", "unchanged", "inconclusive", "not compared", "only in base", "only in new")
+#: what must match for absolute speed and memory to compare: the measurement's hardware and settings
+HARDWARE_FIELDS = ("device", "cpu", "gpu", "threads", "precision")
+ENVIRONMENT_FIELDS = (*HARDWARE_FIELDS, "torch")
 
 
 class CompareError(ResultsError):
@@ -71,6 +82,8 @@ class ResultSet:
     problems: list[str] = field(default_factory=list)
     environments: set[str] = field(default_factory=set)
     task_versions: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    #: device, cpu, gpu, threads, precision, torch -> the values seen on this side
+    environment: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     @property
     def tasks(self) -> set[str]:
@@ -113,6 +126,8 @@ class CompareReport:
     thresholds: dict[str, float]
     rows: list[Comparison]
     notes: list[str] = field(default_factory=list)
+    #: why absolute speed and memory were not compared ("" when they were)
+    hardware_differs: str = ""
 
     @property
     def regressions(self) -> list[Comparison]:
@@ -133,39 +148,65 @@ def load_result_set(path: str | Path) -> ResultSet:
     from distillbench.results import read_results
 
     loaded = read_results(p, warn=False)
-    rs = ResultSet(str(p), problems=list(loaded.problems))
     if not loaded.records:
         why = "; ".join(loaded.problems[:3]) or "the file is empty"
         raise CompareError(f"{p}: no valid results to compare ({why})")
-    for rec in loaded.records:
-        if rec.get("status", "ok") != "ok":
-            continue
+    return result_set(loaded.records, str(p), list(loaded.problems))
+
+
+def result_set(records: list[dict[str, Any]], source: str, problems: list[str] | None = None) -> ResultSet:
+    """Samples from result records: quality per job, speed and memory per architecture, within-run ratios."""
+    from distillbench.report.speed import architecture_speeds
+
+    rs = ResultSet(source, problems=list(problems or []))
+    ok = [r for r in records if r.get("status", "ok") == "ok"]
+    for rec in ok:
         _add_record(rs, rec)
+    for task, speeds in architecture_speeds(ok).items():
+        _add_speeds(rs, task, speeds)
     if not rs.samples:
-        raise CompareError(f"{p}: no successful results with metrics to compare")
+        raise CompareError(f"{source}: no successful results with metrics to compare")
     return rs
+
+
+def _add_speeds(rs: ResultSet, task: str, speeds: Any) -> None:
+    for arch in speeds.models.values():
+        group = f"{arch.role} {arch.model}"
+        for metric, values, hib, kind, unit in (
+            ("speed.throughput", arch.throughput_samples, True, "speed", arch.throughput_unit),
+            ("speed.latency_p50_ms", arch.latency_samples_ms, False, "speed", "ms"),
+            ("speed.speedup_vs_teacher", arch.speedup_samples, True, "ratio", "x"),
+            *(
+                (f"memory.{k}", v, False, "memory", "MB" if k.endswith("_mb") else "")
+                for k, v in sorted(arch.memory_samples.items())
+            ),
+        ):
+            if values:
+                rs.samples[(task, group, metric)] = Sample(list(values), hib, kind, unit)
 
 
 def _add_record(rs: ResultSet, rec: dict[str, Any]) -> None:
     task = str(rec["task"])
+    env, speed = rec.get("env") or {}, rec.get("speed") or {}
+    if isinstance(speed.get("models"), dict):  # a speed record: any model's figures name the settings
+        speed = next(iter(speed["models"].values()), None) or {}
+    described = _environment(env, speed)
+    for key, value in described.items():
+        rs.environment[key].add(value)
+    rs.environments.add(
+        ", ".join(described[k] for k in ("device", "cpu", "gpu", "torch", "precision") if k in described)
+    )
+    if rec.get("role") == "speed":
+        return
     method = rec.get("method") if rec.get("role") != "teacher" else None
     group = f"{rec['role']} {rec['model_name']}" + (f" / {method}" if method else "")
     where = f"{rs.source}: job {rec.get('job_id', '?')} ({group})"
     rs.task_versions[task].add(rec.get("task_version"))
-    env, speed = rec.get("env") or {}, rec.get("speed") or {}
-    rs.environments.add(
-        ", ".join(
-            str(x)
-            for x in (speed.get("device"), env.get("device_name"), env.get("torch"), speed.get("precision"))
-            if x not in (None, "")
-        )
-    )
-
-    model_group = f"{rec['role']} {rec['model_name']}"  # speed and memory: pooled over methods
+    if rec.get("schema_version", 1) == 1 and _num(speed.get("throughput")) is None:
+        rs.problems.append(f"{where}: speed.throughput missing, skipped")
 
     def add(metric: str, values: list[float], hib: bool, kind: str, unit: str = "") -> None:
-        key = (task, group if kind == "quality" else model_group, metric)
-        sample = rs.samples.setdefault(key, Sample([], hib, kind, unit))
+        sample = rs.samples.setdefault((task, group, metric), Sample([], hib, kind, unit))
         sample.values.extend(values)
 
     quality, directions = rec.get("quality"), rec.get("higher_is_better")
@@ -178,18 +219,20 @@ def _add_record(rs: ResultSet, rec: dict[str, Any]) -> None:
                 rs.problems.append(f"{where}: quality.{metric} missing or not a number, skipped")
             else:
                 add(f"quality.{metric}", [value], bool(hib), "quality")
-    for key, hib, unit in (
-        ("throughput", True, str(speed.get("throughput_unit", ""))),
-        ("latency_p50_ms", False, "ms"),
-    ):
-        value = _num(speed.get(key))
-        if value is not None:
-            add(f"speed.{key}", [value], hib, "speed", unit)
-        else:
-            rs.problems.append(f"{where}: speed.{key} missing, skipped")
-    for key, value in (rec.get("memory") or {}).items():
-        if key.startswith("peak_") and _num(value) is not None:
-            add(f"memory.{key}", [float(value)], False, "memory", "MB" if key.endswith("_mb") else "")
+
+
+def _environment(env: dict[str, Any], speed: dict[str, Any]) -> dict[str, str]:
+    """The measurement settings of one record: device, CPU and GPU model, threads, precision, torch."""
+    gpu = env.get("gpu_name") or env.get("gpu") or (env.get("device_name") if env.get("cuda_available") else None)
+    values = {
+        "device": speed.get("device") or env.get("device"),
+        "cpu": env.get("cpu") or (None if env.get("cuda_available") else env.get("device_name")),
+        "gpu": gpu,
+        "threads": speed.get("threads") or env.get("torch_threads"),
+        "precision": speed.get("precision"),
+        "torch": env.get("torch"),
+    }
+    return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
 def _load_pytest_benchmark(p: Path) -> ResultSet:
@@ -231,8 +274,12 @@ def compare_sets(
     thresholds: dict[str, float] | None = None,
     alpha: float = 0.05,
     min_samples: int = 3,
+    absolute_speed: bool = False,
 ) -> CompareReport:
-    """Compare every (task, group, metric) present in either set; tasks must overlap."""
+    """Compare every (task, group, metric) present in either set; tasks must overlap.
+
+    ``absolute_speed``: compare throughput, latency and memory even when the hardware differs.
+    """
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     common = base.tasks & new.tasks
     if not common:
@@ -252,9 +299,32 @@ def compare_sets(
     envs = (base.environments - {""}, new.environments - {""})
     if envs[0] and envs[1] and envs[0] != envs[1]:
         notes.append(f"environments differ: base {'; '.join(sorted(envs[0]))} / new {'; '.join(sorted(envs[1]))}")
+    differs = hardware_difference(base, new)
+    if differs and absolute_speed:
+        notes.append(f"different hardware ({differs}): absolute speed and memory compared anyway (--absolute-speed)")
+    elif differs:
+        notes.append(
+            f"different hardware ({differs}): absolute speed and memory not compared; quality and the "
+            "student/teacher speed-up measured inside each run (speed.speedup_vs_teacher) are"
+        )
     keys = sorted(k for k in base.samples.keys() | new.samples.keys() if k[0] in common)
-    rows = [_compare_one(k, base.samples.get(k), new.samples.get(k), limits, alpha, min_samples) for k in keys]
-    return CompareReport(base.source, new.source, alpha, min_samples, limits, rows, notes)
+    rows = []
+    for k in keys:
+        row = _compare_one(k, base.samples.get(k), new.samples.get(k), limits, alpha, min_samples)
+        if differs and not absolute_speed and row.kind in ("speed", "memory") and row.change is not None:
+            row.p_value, row.verdict, row.reason = None, "not compared", f"different hardware ({differs})"
+        rows.append(row)
+    return CompareReport(base.source, new.source, alpha, min_samples, limits, rows, notes, differs)
+
+
+def hardware_difference(base: ResultSet, new: ResultSet) -> str:
+    """``"cpu AMD EPYC vs Intel Xeon"``: the settings that differ between the two sides ("" when none do)."""
+    parts = []
+    for key in HARDWARE_FIELDS:
+        b, n = base.environment.get(key, set()), new.environment.get(key, set())
+        if b and n and b != n:
+            parts.append(f"{key} {'/'.join(sorted(b))} vs {'/'.join(sorted(n))}")
+    return "; ".join(parts)
 
 
 def compare_paths(base: str | Path, new: str | Path, **kwargs: Any) -> CompareReport:
@@ -275,7 +345,7 @@ def _compare_one(
     assert ref is not None
     bm, bs, bn = _stats(b)
     nm, ns, nn = _stats(n)
-    threshold = limits.get(ref.kind, DEFAULT_THRESHOLDS["speed"])
+    threshold = limits.get("speed" if ref.kind == "ratio" else ref.kind, DEFAULT_THRESHOLDS["speed"])
     row = Comparison(task, group, metric, ref.kind, ref.higher_is_better, bm, bs, bn, nm, ns, nn, None, None,
                      threshold, None, "", "", "", ref.unit)  # fmt: skip
     if b is None or n is None:
@@ -312,28 +382,13 @@ def _stats(s: Sample | None) -> tuple[float | None, float | None, int]:
 
 def _test(b: Sample, n: Sample, alpha: float) -> tuple[float | None, str, str]:
     """(p-value, test name, a note when the test cannot reach ``alpha`` at these sample sizes)."""
-    from scipy import stats
-
     if b.summary is not None or n.summary is not None:
         (m1, s1, n1), (m2, s2, n2) = _stats(b), _stats(n)
-        if n1 < 2 or n2 < 2 or s1 is None or s2 is None:
+        if n1 < 2 or n2 < 2 or s1 is None or s2 is None or m1 is None or m2 is None:
             return None, "welch-t", ""
-        res = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False)  # type: ignore[arg-type]
-        return float(res.pvalue), "welch-t (summary stats only)", ""
-    x, y = b.values, n.values
-    if len(x) < 1 or len(y) < 1:
-        return None, "mann-whitney-u", ""
-    arrangements = math.comb(len(x) + len(y), len(x))  # exact, and far beyond a float for large samples
-    smallest = 2.0 / arrangements if arrangements < 10**300 else 0.0
-    note = ""
-    if smallest >= alpha:
-        note = (
-            f"too few samples for the test (n={len(x)} vs {len(y)}: smallest possible p = {smallest:.2g} ≥ {alpha:g})"
-        )
-    if len(set(x) | set(y)) == 1:
-        return 1.0, "mann-whitney-u", note
-    res = stats.mannwhitneyu(x, y, alternative="two-sided")
-    return float(res.pvalue), "mann-whitney-u", note
+        return welch_from_stats(m1, s1, n1, m2, s2, n2), "welch-t (summary stats only)", ""
+    p, note = mann_whitney(b.values, n.values, alpha)
+    return p, "mann-whitney-u", note
 
 
 def _num(v: Any) -> float | None:

@@ -206,3 +206,56 @@ def test_large_pytest_benchmark_samples(tmp_path: Path) -> None:
     assert [r.verdict for r in same.rows] == ["unchanged"]
     slow = compare_paths(bench_file("c.json", 1.0), bench_file("d.json", 1.3))
     assert [r.verdict for r in slow.rows] == ["regression"] and slow.rows[0].base_n == 1105
+
+
+def other_cpu(recs: list[dict[str, Any]], cpu: str = "Intel Xeon", factor: float = 0.7) -> list[dict[str, Any]]:
+    """The same run as if measured on another CPU: env.cpu and device_name edited, every throughput x factor."""
+    out = slower(recs, factor)
+    for r in out:
+        r["env"]["cpu"] = r["env"]["device_name"] = r["speed"]["device_name"] = cpu
+    return out
+
+
+def test_different_cpus_judge_quality_and_ratios_not_absolute_speed(tmp_path: Path) -> None:
+    new = dump(tmp_path / "xeon.jsonl", other_cpu(records()))
+    report = compare_paths(REAL, new)
+    assert report.hardware_differs == "cpu AMD EPYC vs Intel Xeon"
+    assert row(report, "student cnn-w8 / kd", "quality.accuracy").verdict == "unchanged"  # quality: judged
+    absolute = row(report, "student cnn-w8", "speed.throughput")
+    assert absolute.verdict == "not compared" and absolute.p_value is None
+    assert absolute.reason == "different hardware (cpu AMD EPYC vs Intel Xeon)"
+    assert absolute.rel_change == pytest.approx(-0.3)  # the numbers are still shown
+    assert not report.regressions and all(r.verdict == "not compared" for r in report.rows if r.kind == "memory")
+    # the within-run ratio (each job's throughput over the teacher's): the hardware cancels
+    ratio = row(report, "student cnn-w8", "speed.speedup_vs_teacher")
+    assert ratio.verdict == "unchanged" and ratio.base_n == ratio.new_n == 15 and ratio.p_value is not None
+    assert ratio.base_mean == pytest.approx(ratio.new_mean)
+    assert any("absolute speed and memory not compared" in n for n in report.notes)
+    assert "not compared" in render_markdown(report) and '"hardware_differs": "cpu AMD EPYC' in render_json(report)
+    forced = compare_paths(REAL, new, absolute_speed=True)
+    assert row(forced, "student cnn-w8", "speed.throughput").verdict == "regression"
+    assert any("compared anyway (--absolute-speed)" in n for n in forced.notes)
+    proc = cli("compare", str(REAL), str(new), "--format", "json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["counts"]["not compared"] > 0
+    assert cli("compare", str(REAL), str(new), "--absolute-speed").returncode == 1
+
+
+def test_speed_record_ratios_across_cpus() -> None:
+    """Schema-2 speed records: samples per interleaved repeat; a real student/teacher ratio change is judged."""
+    from distillbench.compare import result_set
+    from tests.unit.test_report_speed import schema2
+
+    def run(cpu: str, ratio: float) -> list[dict[str, Any]]:
+        recs = copy.deepcopy(schema2())
+        for r in recs:
+            r["env"]["cpu"] = r["env"]["device_name"] = cpu
+        speed = next(r for r in recs if r["role"] == "speed")["speed"]
+        speed["models"]["t5-d128"]["throughput_samples"] = [120.0, 122.0, 124.0, 126.0, 128.0]
+        speed["speedup"]["t5-d128-dec1"]["samples"] = [ratio * (1 + d) for d in (-0.02, -0.01, 0.0, 0.01, 0.02)]
+        return recs
+
+    report = compare_sets(result_set(run("AMD EPYC", 2.0), "epyc"), result_set(run("Intel Xeon", 1.5), "xeon"))
+    ratio = row(report, "student t5-d128-dec1", "speed.speedup_vs_teacher")
+    assert ratio.verdict == "regression" and ratio.base_n == 5 and ratio.p_value == pytest.approx(2 / 252)
+    assert row(report, "teacher t5-d128", "speed.throughput").verdict == "not compared"
+    assert row(report, "student t5-d128-dec1 / seq_kd", "quality.bleu").verdict == "unchanged"

@@ -110,10 +110,14 @@ def test_aggregates_over_seeds(boards: list[Leaderboard]) -> None:
 def test_delta_and_speedup(boards: list[Leaderboard]) -> None:
     rows = rows_by(boards[1])
     kd = rows[("small", "kd")]
-    assert kd.delta == pytest.approx(0.93 - 0.91) and kd.verdict == "better"
+    # 0.92/0.93/0.94 vs 0.90/0.91/0.92: Δ 0.02, se = sqrt(2 * 0.0001 / 3), t = 2.449 on 4 df: p = 0.0704
+    assert kd.delta == pytest.approx(0.93 - 0.91) and kd.p_value == pytest.approx(0.0704, abs=1e-4)
+    assert kd.verdict == "no clear difference" and kd.delta_ci95[0] < 0 < kd.delta_ci95[1]
     assert rows[("small", "no_kd")].delta is None and rows[("big", None)].delta is None
-    assert kd.throughput == pytest.approx(4100.0) and kd.throughput_unit == "images/s"
-    assert kd.speedup == pytest.approx(4100.0 / 1000.0)
+    # one speed per architecture: the median of small's 6 jobs (4000 x 4, 4100, 4200), on every row of it
+    assert kd.throughput == rows[("small", "no_kd")].throughput == pytest.approx(4000.0)
+    assert kd.throughput_unit == "images/s" and kd.speed_source == "pooled"
+    assert kd.speedup == pytest.approx(4000.0 / 1000.0) and kd.speedup_ci95 is None
     assert rows[("big", None)].speedup == pytest.approx(1.0)
     assert rows[("res_net", "no_kd")].speedup == pytest.approx(2.0)
     # a student without its own no_kd run gets no Δ (never another model's baseline)
@@ -121,19 +125,24 @@ def test_delta_and_speedup(boards: list[Leaderboard]) -> None:
     assert any("no no_kd result for <script>" in n for n in boards[1].notes)
 
 
-def test_verdict_follows_metric_direction() -> None:
-    assert table.delta_verdict(0.5, higher_is_better=True) == "better"
-    assert table.delta_verdict(0.5, higher_is_better=False) == "worse"
-    assert table.delta_verdict(-0.5, higher_is_better=False) == "better"
-    assert table.delta_verdict(0.0, higher_is_better=True) == "same"
-    recs = [record("student", "s", "no_kd", 0, 0.30, 1.0), record("student", "s", "kd", 0, 0.20, 1.0)]
+def test_verdict_follows_metric_direction_and_needs_significance() -> None:
+    recs = [record("student", "s", "no_kd", i, v, 1.0) for i, v in enumerate((0.30, 0.31, 0.32))]
+    recs += [record("student", "s", "kd", i, v, 1.0) for i, v in enumerate((0.20, 0.21, 0.22))]
+    recs += [record("student", "s", "at", 0, 0.10, 1.0)]
     for r in recs:
         r["primary_metric"], r["higher_is_better"] = "wer", {"wer": False}
         r["quality"] = {"wer": r["quality"]["accuracy"]}
     (board,) = build_leaderboards(recs)
-    kd = rows_by(board)[("s", "kd")]
-    assert kd.delta == pytest.approx(-0.10) and kd.verdict == "better"
-    assert "-10.00 (better)" in write_markdown([board]) and "wer (%) ↓" in write_markdown([board])
+    kd, at = rows_by(board)[("s", "kd")], rows_by(board)[("s", "at")]
+    # Δ -0.10, se = sqrt(2 * 0.0001 / 3) = 0.008165: t = -12.25 on 4 df, p = 0.00026; lower WER is better
+    assert kd.delta == pytest.approx(-0.10) and kd.p_value == pytest.approx(2.56e-4, rel=0.02)
+    assert kd.verdict == "better"
+    assert at.delta == pytest.approx(-0.21) and at.p_value is None and at.verdict == "n=1: no verdict"
+    text = write_markdown([board])
+    assert "| -10.00 | [-12.27, -7.73] | &lt;0.001 | better |" in text and "wer (%) ↓" in text
+    assert "| n=1: no verdict |" in text
+    assert "KD helped significantly: s/kd (-10.00 pp, p<0.001)" in board.summary["text"]
+    assert rows_by(build_leaderboards(recs, alpha=0.0001)[0])[("s", "kd")].verdict == "no clear difference"
 
 
 def test_row_order_and_failed_jobs(boards: list[Leaderboard]) -> None:
@@ -212,7 +221,7 @@ def test_text_speed_notes_state_inputs_and_tokens_per_second() -> None:
         r["speed"].update(tokens_per_s=rate, inputs="test sentences, truncated at 64 tokens, dynamic padding")
     (board,) = build_leaderboards(recs)
     assert "speed inputs: test sentences, truncated at 64 tokens, dynamic padding" in board.notes
-    assert "throughput in tokens/s (real tokens, padding excluded): t 2,700, s + kd 11,000" in board.notes
+    assert "throughput in tokens/s (real tokens, padding excluded), per architecture: t 2,700, s 11,000" in board.notes
 
 
 def test_conflicting_model_spec_raises() -> None:
@@ -226,9 +235,10 @@ def test_markdown(boards: list[Leaderboard]) -> None:
     assert "## digits" in text and "## another" in text
     assert "| 91.00 ± 1.00 (n=3) |" in text
     assert "93.00 ± 1.00 (n=3)" in text and "98.00 (n=1)" in text  # n=1: no ±
-    assert "+2.00 (better)" in text
+    assert "| +2.00 | [-0.27, +4.27] | 0.07 | no clear difference |" in text
+    assert "**Summary:** teacher big 98.00%; best student small/kd 93.00% (94.9% of the teacher's quality)" in text
     assert "accuracy (%) ↑" in text and "Δ accuracy vs no_kd (pp)" in text
-    assert "1.23M" in text and "45.6K" in text and "4,100.0 images/s" in text and "4.10x" in text and "1.00x" in text
+    assert "1.23M" in text and "45.6K" in text and "4,000.0 images/s" in text and "4.00x" in text and "1.00x" in text
     assert "- failed jobs (not shown): 1" in text
     assert "<script>" not in text
 
@@ -236,7 +246,13 @@ def test_markdown(boards: list[Leaderboard]) -> None:
 def test_csv_round_trip(boards: list[Leaderboard]) -> None:
     rows = list(csv.DictReader(io.StringIO(write_csv(boards))))
     assert {r["task"] for r in rows} == {"digits", "another"}
-    kd = next(r for r in rows if r["model"] == "small" and r["method"] == "kd")
+    summary = next(r for r in rows if r["role"] == "summary" and r["task"] == TASK)
+    assert (summary["model"], summary["method"]) == ("small", "kd")
+    assert float(summary["quality_kept_pct"]) == pytest.approx(93 / 0.98)
+    assert "no KD method helped significantly" in summary["summary"]
+    kd = next(r for r in rows if r["model"] == "small" and r["method"] == "kd" and r["role"] == "student")
+    assert float(kd["p_value"]) == pytest.approx(0.0704, abs=1e-4) and kd["verdict"] == "no clear difference"
+    assert float(kd["delta_ci95_lo"]) < 0 < float(kd["delta_ci95_hi"])
     expected = rows_by(boards[1])[("small", "kd")]
     assert float(kd["mean"]) == expected.mean and float(kd["std"]) == expected.std and int(kd["n"]) == 3
     assert float(kd["delta"]) == expected.delta and float(kd["speedup"]) == expected.speedup

@@ -11,15 +11,17 @@
 
 from __future__ import annotations
 
-from distillbench.report.table import Column, Leaderboard, Row, build_leaderboards, delta_verdict, is_fraction_metric
+from distillbench.report.rows import Column, Leaderboard, Row, is_fraction_metric
+from distillbench.report.speed import architecture_speeds
+from distillbench.report.table import build_leaderboards
 from distillbench.report.writers import format_cell, latex_escape, parse_json, render, write_reports
 
 __all__ = [
     "Column",
     "Leaderboard",
     "Row",
+    "architecture_speeds",
     "build_leaderboards",
-    "delta_verdict",
     "format_cell",
     "is_fraction_metric",
     "latex_escape",

@@ -12,7 +12,7 @@ from distillbench.compare import CompareReport, Comparison
 from distillbench.report.writers import json_safe
 
 COMPARE_SCHEMA = "distillbench.compare/1"
-_MARK = {"regression": "❌", "improvement": "✅", "unchanged": "·", "inconclusive": "?"}
+_MARK = {"regression": "❌", "improvement": "✅", "unchanged": "·", "inconclusive": "?", "not compared": "≠"}
 
 
 def _num(value: float | None, unit: str = "") -> str:
@@ -67,7 +67,7 @@ def render_text(report: CompareReport, show_all: bool = False) -> Any:
     table = Table(title=f"distillbench compare: {report.base} → {report.new}", show_lines=False)
     for h in HEADERS:
         table.add_column(h, overflow="fold")
-    style = {"regression": "bold red", "improvement": "green", "inconclusive": "yellow"}
+    style = {"regression": "bold red", "improvement": "green", "inconclusive": "yellow", "not compared": "dim"}
     for row in _ordered(report, show_all):
         table.add_row(*cells(row), style=style.get(row.verdict, ""))
     parts: list[Any] = [table, Text(summary_line(report))]
@@ -96,7 +96,9 @@ def render_markdown(report: CompareReport, show_all: bool = True) -> str:
         f"p < {report.alpha:g} (two-sided Mann–Whitney U, one sample per job: quality over seeds, speed and memory "
         "over every job of the model); fewer than "
         f"{report.min_samples} samples a side, or too few for the test to reach p < {report.alpha:g}, "
-        "is inconclusive.",
+        "is inconclusive. speed.speedup_vs_teacher is the student/teacher throughput ratio measured inside each run "
+        "(it cancels the hardware); on different hardware absolute speed and memory are not compared"
+        + (f" ({esc(report.hardware_differs)})." if report.hardware_differs else "."),
     ]
     out += [f"- {esc(n)}" for n in report.notes]
     return "\n".join(out) + "\n"
@@ -111,6 +113,7 @@ def render_json(report: CompareReport) -> str:
         "alpha": report.alpha,
         "min_samples": report.min_samples,
         "thresholds": report.thresholds,
+        "hardware_differs": report.hardware_differs,
         "regression": bool(report.regressions),
         "counts": report.counts(),
         "rows": [json_safe(dataclasses.asdict(r)) for r in report.rows],
@@ -120,6 +123,13 @@ def render_json(report: CompareReport) -> str:
 
 
 def _ordered(report: CompareReport, show_all: bool) -> list[Comparison]:
-    order = {"regression": 0, "improvement": 1, "inconclusive": 2, "only in base": 3, "only in new": 3}
+    order = {
+        "regression": 0,
+        "improvement": 1,
+        "inconclusive": 2,
+        "not compared": 3,
+        "only in base": 4,
+        "only in new": 4,
+    }
     rows = report.rows if show_all else [r for r in report.rows if r.verdict != "unchanged"] or report.rows
     return sorted(rows, key=lambda r: order.get(r.verdict, 4))

@@ -12,7 +12,7 @@ import html
 import logging
 import math
 
-from distillbench.report.table import Column, Leaderboard, Row
+from distillbench.report.rows import Column, Leaderboard, Row
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ section.board > table th[aria-sort="descending"]::after { content: " ▼"; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.teacher { background: #f4f4f4; }
 tr.reference { color: #666; font-style: italic; }
+p.summary { background: #eef4fb; padding: 0.5em 0.8em; border-left: 3px solid #1f77b4; }
 ul.notes { color: #555; font-size: 0.88em; }
 table.env { font-size: 0.8em; color: #444; }
 div.plots { display: flex; flex-wrap: wrap; gap: 1em; }
@@ -83,7 +84,7 @@ _ENV_HEADERS = (
 
 def _data_value(row: Row, col: Column) -> str:
     value = row.value(col)
-    if not col.numeric or value is None or isinstance(value, str):
+    if not col.numeric or value is None or isinstance(value, (str, list)):
         return ""
     return f' data-value="{float(value)!r}"' if math.isfinite(float(value)) else ""
 
@@ -135,7 +136,10 @@ def write_html(boards: list[Leaderboard], plots: bool = True) -> str:
         def cls(col: Column) -> str:
             return ' class="num"' if col.numeric else ""
 
-        out += [f'<section class="board" data-task="{esc(board.task)}">\n<h2>{esc(board.title)}</h2>', "<table>"]
+        out += [f'<section class="board" data-task="{esc(board.task)}">\n<h2>{esc(board.title)}</h2>']
+        if board.summary.get("text"):
+            out.append(f'<p class="summary"><strong>Summary:</strong> {esc(board.summary["text"])}</p>')
+        out.append("<table>")
         out += ["<thead><tr>", *(f'<th{cls(c)} data-key="{esc(c.key)}">{esc(c.header)}</th>' for c in cols)]
         out += ["</tr></thead>", "<tbody>"]
         for row in board.rows:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from distillbench.errors import ConfigError
-from distillbench.report.table import BASELINE_METHOD, Leaderboard, Row
+from distillbench.report.rows import BASELINE_METHOD, Leaderboard, Row
 from distillbench.report.writers import latex_escape
+from distillbench.stats import WELCH_TEST, format_p
 from distillbench.yamlio import load_yaml
 
 
@@ -71,13 +72,20 @@ class PaperTable:
     metric: str
     rows: list[PaperRow] = field(default_factory=list)
 
+    alpha: float = 0.05
+
     @property
     def note(self) -> str:
+        test = (
+            f" Reproduced gain: mean over seeds, p from {WELCH_TEST} against {BASELINE_METHOD} "
+            f"('better'/'worse' only when p < {self.alpha:g}, else 'no clear difference'; one seed: no verdict)."
+        )
         if self.match == "same":
-            return "Same setting: Δ = reproduced − published (percentage points)."
+            return "Same setting: Δ = reproduced − published (percentage points)." + test
         return (
             f"Settings differ (published: {self.baseline.label}; reproduced: {self.reproduced_setting}): "
             "absolute values do not compare, so Δ = reproduced gain − published gain over the student alone (pp)."
+            + test
         )
 
 
@@ -125,7 +133,7 @@ def build_paper_tables(
             for student in sorted({r.model for r in board.students()}):
                 teacher = teachers[0].model if len(teachers) == 1 else "?"
                 repro = f"{(settings or {}).get(board.task, board.title)}, {teacher} → {student}"
-                table = PaperTable(board.task, student, kind, baseline, repro, board.primary_metric)
+                table = PaperTable(board.task, student, kind, baseline, repro, board.primary_metric, alpha=board.alpha)
                 table.rows = _rows(board, student, baseline, kind)
                 tables.append(table)
     return tables
@@ -182,8 +190,11 @@ def _cells(table: PaperTable, row: PaperRow, scale: float = 100.0) -> list[str]:
     if r is not None and r.mean is not None:
         repro = f"{r.mean * scale:.2f}" + (f" ± {r.std * scale:.2f}" if r.std is not None else "") + f" (n={r.n})"
     source = row.source + ("" if row.verified else " (unverified)")
+    gain = _f(row.reproduced_gain, True)
+    if row.reproduced_gain is not None and r is not None and r.verdict:
+        gain += f" ({r.verdict})" if r.p_value is None else f" ({format_p(r.p_value)}, {r.verdict})"
     return [row.method, table.baseline.label, _f(row.published), _f(row.published_gain, True), source,
-            table.reproduced_setting, repro, _f(row.reproduced_gain, True), _f(row.delta, True)]  # fmt: skip
+            table.reproduced_setting, repro, gain, _f(row.delta, True)]  # fmt: skip
 
 
 def _best(table: PaperTable) -> dict[int, float]:

@@ -2,8 +2,10 @@
 vs parameters, as PNG and SVG (matplotlib, Agg backend — no display needed).
 
 Each point is one row (teacher, or student x method), at its mean over seeds, with the sample std
-as an error bar. The Pareto front is the set of rows that no other row beats on both quality and
-throughput (direction of the quality metric taken from ``higher_is_better``).
+as an error bar; every row of one architecture sits at that architecture's one throughput. A KD row
+whose Δ vs ``no_kd`` is significant (Welch's t-test, p < alpha) is coloured (green better, orange
+worse) and its label ends in ``*``; the legend says so. The Pareto front is the set of rows that no
+other row beats on both quality and throughput (direction of the quality metric taken from ``higher_is_better``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from pathlib import Path
 
 from distillbench.errors import MissingDependencyError
-from distillbench.report.table import Leaderboard, Row
+from distillbench.report.rows import Leaderboard, Row
+from distillbench.stats import BETTER, WORSE
 
 PLOT_KINDS = ("quality-vs-throughput", "quality-vs-params")
 
@@ -45,8 +48,13 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
+_COLOURS = {BETTER: "#2ca02c", WORSE: "#ff7f0e"}
+
+
 def _label(row: Row) -> str:
-    return row.model if row.role == "teacher" else f"{row.model} / {row.method_label}"
+    if row.role == "teacher":
+        return row.model
+    return f"{row.model} / {row.method_label}" + (" *" if row.verdict in _COLOURS else "")
 
 
 def figure(board: Leaderboard, kind: str):  # type: ignore[no-untyped-def]
@@ -61,18 +69,22 @@ def figure(board: Leaderboard, kind: str):  # type: ignore[no-untyped-def]
     errs = [float(r.std or 0.0) * scale for r in rows]
     for r, x, y, e in zip(rows, xs, ys, errs, strict=True):
         teacher = r.role == "teacher"
-        ax.errorbar(x, y, yerr=e or None, fmt="s" if teacher else "o", color="#444" if teacher else "#1f77b4",
-                    ms=7, capsize=3)  # fmt: skip
+        colour = "#444" if teacher else _COLOURS.get(r.verdict or "", "#1f77b4")
+        ax.errorbar(x, y, yerr=e or None, fmt="s" if teacher else "o", color=colour, ms=7, capsize=3)
         ax.annotate(_label(r), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
     if kind == "quality-vs-throughput" and rows:
         front = sorted(pareto_front(list(zip(ys, xs, strict=True)), board.higher_is_better), key=lambda i: xs[i])
         ax.plot([xs[i] for i in front], [ys[i] for i in front], "--", color="#d62728", lw=1.2, label="Pareto front")
         ax.scatter([xs[i] for i in front], [ys[i] for i in front], s=140, facecolors="none", edgecolors="#d62728")
-        ax.legend(loc="best", fontsize=8)
         unit = "/".join(sorted({r.throughput_unit for r in rows if r.throughput_unit})) or "samples/s"
         ax.set_xlabel(f"throughput ({unit}, log scale)")
     else:
         ax.set_xlabel("parameters (log scale)")
+    for verdict, colour in _COLOURS.items():
+        if any(r.verdict == verdict for r in rows):
+            ax.plot([], [], "o", color=colour, label=f"* {verdict} than no_kd (Welch p < {board.alpha:g})")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize=7)
     if xs:
         ax.set_xscale("log")
     ax.set_ylabel(board.metric_label(board.primary_metric))

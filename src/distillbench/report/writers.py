@@ -21,7 +21,9 @@ from typing import Any
 
 from distillbench.registry import WRITERS
 from distillbench.report.html import write_html
-from distillbench.report.table import Column, Leaderboard, Row
+from distillbench.report.rows import Column, Leaderboard, Row
+from distillbench.report.verdicts import format_speedup
+from distillbench.stats import format_p
 
 MISSING = "—"
 REPORT_STEM = "leaderboard"
@@ -45,8 +47,11 @@ def format_cell(board: Leaderboard, row: Row, column: Column) -> str:
         return f"{value * scale:.{_decimals(value * scale, scale)}f}"
     if column.kind == "delta":
         scale = board.scale(column.metric or "")
-        text = f"{value * scale:+.{_decimals(row.mean, scale)}f}"
-        return f"{text} ({row.verdict})" if row.verdict else text
+        return f"{value * scale:+.{_decimals(row.mean, scale)}f}"
+    if column.kind == "interval":
+        scale = board.scale(column.metric or "")
+        digits = _decimals(row.mean, scale)
+        return f"[{value[0] * scale:+.{digits}f}, {value[1] * scale:+.{digits}f}]"
     formatter = _FORMATTERS.get(column.kind, lambda v, _row: f"{v:g}")
     return formatter(value, row)
 
@@ -80,7 +85,10 @@ _FORMATTERS: dict[str, Callable[[float, Row], str]] = {
     "params": lambda v, _row: format_count(v),
     "mflops": lambda v, _row: _mflops(v),
     "throughput": lambda v, row: f"{v:,.1f} {row.throughput_unit}".rstrip(),
-    "speedup": lambda v, _row: f"{v:.2f}x",
+    "speedup": lambda v, row: format_speedup(v, row.speedup_ci95),
+    "p": lambda v, _row: format_p(v).removeprefix("p=").removeprefix("p"),
+    "outputs": lambda v, _row: f"{v:,.1f}",
+    "rate": lambda v, _row: f"{v:,.0f}",
     "ms": lambda v, _row: f"{v:,.2f}",
     "mb": lambda v, _row: f"{v:,.1f}",
 }
@@ -105,6 +113,8 @@ def write_markdown(boards: list[Leaderboard]) -> str:
     for board in boards:
         cols = board.columns()
         out += [f"## {esc(board.title)}", ""]
+        if board.summary.get("text"):
+            out += [f"**Summary:** {esc(board.summary['text'])}", ""]
         out.append("| " + " | ".join(esc(c.header) for c in cols) + " |")
         out.append("|" + "|".join("---:" if c.numeric else ":---" for c in cols) + "|")
         out += ["| " + " | ".join(esc(cell) for cell in _cells(board, row)) + " |" for row in board.rows]
@@ -128,26 +138,59 @@ CSV_FIELDS = (
     "n",
     "seeds",
     "delta",
+    "delta_ci95_lo",
+    "delta_ci95_hi",
+    "p_value",
     "verdict",
     "params",
     "mflops_per_sample",
     "throughput",
     "throughput_unit",
     "speedup",
+    "speedup_ci95_lo",
+    "speedup_ci95_hi",
+    "speed_source",
     "latency_p50_ms",
     "peak_memory_mb",
     "peak_memory_source",
+    "outputs_per_sample",
+    "output_unit",
+    "output_rate",
+    "selection",
+    "quality_kept_pct",
+    "summary",
 )
 
 
 @WRITERS.register("csv")
 def write_csv(boards: list[Leaderboard]) -> str:
-    """All tasks in one table of raw numbers (fractions, not percent); secondary metrics as ``quality.<m>``."""
+    """All tasks in one table of raw numbers (fractions, not percent); secondary metrics as ``quality.<m>``.
+
+    Each task starts with a ``role = summary`` row: the best student (model, method, mean, speed-up with
+    its CI), ``quality_kept_pct`` and the whole summary sentence in ``summary``.
+    """
     secondary = sorted({m for b in boards for m in b.secondary})
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=[*CSV_FIELDS, *(f"quality.{m}" for m in secondary)], lineterminator="\n")
     writer.writeheader()
     for board in boards:
+        s = board.summary
+        if s:
+            summary: dict[str, Any] = {
+                "task": board.task,
+                "task_version": board.task_version,
+                "role": "summary",
+                "model": s.get("best_student"),
+                "method": s.get("best_method"),
+                "metric": board.primary_metric,
+                "higher_is_better": board.higher_is_better,
+                "mean": s.get("best_quality"),
+                "speedup": s.get("speedup"),
+                **_pair("speedup_ci95", s.get("speedup_ci95")),
+                "quality_kept_pct": s.get("quality_kept_pct"),
+                "summary": s.get("text"),
+            }
+            writer.writerow({k: "" if v is None else v for k, v in summary.items()})
         for row in board.rows:
             raw: dict[str, Any] = {
                 "task": board.task,
@@ -163,19 +206,32 @@ def write_csv(boards: list[Leaderboard]) -> str:
                 "n": row.n,
                 "seeds": " ".join(map(str, row.seeds)),
                 "delta": row.delta,
+                **_pair("delta_ci95", row.delta_ci95),
+                "p_value": row.p_value,
                 "verdict": row.verdict,
                 "params": row.params,
                 "mflops_per_sample": row.mflops,
                 "throughput": row.throughput,
                 "throughput_unit": row.throughput_unit,
                 "speedup": row.speedup,
+                **_pair("speedup_ci95", row.speedup_ci95),
+                "speed_source": row.speed_source,
                 "latency_p50_ms": row.latency_p50_ms,
                 "peak_memory_mb": row.peak_memory_mb,
                 "peak_memory_source": row.peak_memory_source,
+                "outputs_per_sample": row.outputs_per_sample,
+                "output_unit": row.output_unit,
+                "output_rate": row.output_rate,
+                "selection": row.selection,
                 **{f"quality.{m}": v for m, v in row.secondary.items()},
             }
             writer.writerow({k: "" if v is None else v for k, v in raw.items()})
     return buf.getvalue()
+
+
+def _pair(name: str, interval: list[float] | None) -> dict[str, float | None]:
+    lo, hi = interval if interval else (None, None)
+    return {f"{name}_lo": lo, f"{name}_hi": hi}
 
 
 _LATEX = {
@@ -200,6 +256,11 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX.get(ch, ch) for ch in text)
 
 
+def _latex_summary(board: Leaderboard) -> list[str]:
+    text = board.summary.get("text")
+    return [rf"\emph{{Summary: {latex_escape(text)}.}}\par\smallskip"] if text else []
+
+
 @WRITERS.register("tex")
 def write_latex(boards: list[Leaderboard]) -> str:
     """One booktabs table per task; the best student value per quality column in bold."""
@@ -213,6 +274,7 @@ def write_latex(boards: list[Leaderboard]) -> str:
             r"\centering",
             rf"\caption{{distillbench leaderboard: {latex_escape(board.title)}}}",
             rf"\label{{tab:distillbench-{slug}}}",
+            *_latex_summary(board),
             r"\begin{tabular}{" + "".join("r" if c.numeric else "l" for c in cols) + "}",
             r"\toprule",
             " & ".join(latex_escape(c.header) for c in cols) + r" \\",
@@ -240,7 +302,7 @@ def write_latex(boards: list[Leaderboard]) -> str:
 WRITERS.register("html")(write_html)
 
 
-JSON_SCHEMA = "distillbench.leaderboard/1"
+JSON_SCHEMA = "distillbench.leaderboard/2"
 
 
 @WRITERS.register("json")
