@@ -79,6 +79,10 @@ def run_suite(
 
     validate_suite(suite)  # unknown names and bad options fail here, before any work
     cfg = load_suite(suite)
+    if executor == "local":  # the jobs run here: a missing GPU fails once, not once per job (Ray checks its cluster)
+        from distillbench.measure import resolve_device
+
+        resolve_device(device or cfg.device)
     jobs = expand_jobs(
         cfg,
         seeds=seeds,
