@@ -118,6 +118,11 @@ def run_suite(
         if result.status != "ok":
             summary.failed += 1
             log.error("job %d/%d failed (%.1f s into the run): %s: %s", i, len(todo), took, job.label, result.error)
+        elif result.role == "speed":
+            ups = ", ".join(f"{n} {s['mean']:.2f}x" for n, s in result.speed.get("speedup", {}).items())
+            log.info(
+                "job %d/%d done (%.1f s into the run): %s: speed-up vs teacher %s", i, len(todo), took, job.label, ups
+            )
         else:
             metric = result.quality.get(result.primary_metric)
             shown = f"{metric:.4f}" if isinstance(metric, float) else str(metric)

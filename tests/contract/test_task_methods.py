@@ -32,9 +32,8 @@ def test_student_trains_and_is_measured(card: str, method: str, tmp_path_factory
     lo, hi = adapter.metric_range  # accuracy 0-1, BLEU 0-100
     assert lo <= primary <= hi or not adapter.metrics[adapter.metric]
     assert result.training["steps"] >= 1 and math.isfinite(result.training["final_loss"])
-    assert result.speed["throughput"] > 0 and result.speed["latency_p50_ms"] > 0
-    assert result.speed["throughput_unit"].endswith("/s")
-    assert result.size["params"] > 0 and result.size["bytes_on_disk"] > 0
+    assert result.speed == {} and result.memory == {}  # speed: once per architecture, in the card's speed job
+    assert result.size["params"] > 0
     assert result.env["torch"] and result.env["device"] == "cpu"
     if method != "no_kd":
         assert result.config["teacher_training"]["cache_path"]
