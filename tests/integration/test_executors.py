@@ -20,9 +20,11 @@ from tests.integration.test_cli import cli
 def test_job_resources_ask_for_gpus_on_gpu_clusters_and_cpus_otherwise() -> None:
     from distillbench.executors.ray_executor import job_resources
 
-    student = expand_jobs(load_suite("quick"), cache_dir="", nproc=2)[1]
+    student = next(j for j in expand_jobs(load_suite("quick"), cache_dir="", nproc=2) if j.role == "student")
     assert job_resources(student, {"CPU": 64, "GPU": 8}) == {"num_gpus": 2.0, "num_cpus": 1.0}
     assert job_resources(student, {"CPU": 4}) == {"num_cpus": 2.0, "num_gpus": 0.0}
+    speed = next(j for j in expand_jobs(load_suite("quick"), cache_dir="", nproc=2) if j.role == "speed")
+    assert job_resources(speed, {"CPU": 64, "GPU": 8}) == {"num_gpus": 1.0, "num_cpus": 1.0}  # one process times all
     cuda = expand_jobs(load_suite("quick"), cache_dir="", device="cuda")[0]
     with pytest.raises(DistillbenchError, match="needs 1 GPU"):
         job_resources(cuda, {"CPU": 4})
