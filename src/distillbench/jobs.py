@@ -1,7 +1,8 @@
 """Expanding a suite into jobs: task x role x model x method x seed.
 
 Each task card yields one teacher job (trained once with the card's ``teacher_seed`` and cached by
-config hash) and one student job per student x method x seed. A job's id hashes everything that
+config hash), one speed job (every architecture the suite uses for the card, timed interleaved:
+speed_job.py) and one student job per student x method x seed. A job's id hashes everything that
 defines its result (the resolved card, method options, seed, device, precision, protocol), so a
 re-run skips exactly the jobs whose results are already recorded and redoes any whose
 configuration changed. The id also includes the code fingerprint (fingerprint.py): after a change
@@ -34,7 +35,7 @@ class Job:
 
     suite: str
     card: str  # path of the task card
-    role: str  # "teacher" | "student"
+    role: str  # "teacher" | "speed" | "student"
     model_name: str
     method: str | None
     seed: int
@@ -51,6 +52,8 @@ class Job:
     trust_remote_code: bool = False
     #: the code fingerprint (fingerprint.py) the job runs with; "" for ids made before it existed
     code: str = ""
+    #: the speed job's architectures (model names, the teacher first); empty for the other roles
+    models: list[str] = field(default_factory=list)
     job_id: str = field(default="")
     base_id: str = field(default="")
 
@@ -70,6 +73,18 @@ class Job:
 
     def identity(self, card: TaskCard) -> dict[str, Any]:
         """The fields that say which model a Result is about (shared by ok and failed records)."""
+        if self.role == "speed":
+            return {
+                "job_id": self.job_id,
+                "suite": self.suite,
+                "task": card.name,
+                "task_version": card.version,
+                "role": "speed",
+                "model_name": SPEED_MODEL_NAME,
+                "model_spec": "",
+                "method": None,
+                "seed": self.seed,
+            }
         model = card.teacher if self.role == "teacher" else card.student(self.model_name)
         return {
             "job_id": self.job_id,
@@ -87,12 +102,16 @@ class Job:
 
     @property
     def label(self) -> str:
+        if self.role == "speed":
+            return f"{self.suite}/{_card_name(self.card)}: speed of {', '.join(self.models)} (interleaved)"
         who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.method}"
         return f"{self.suite}/{_card_name(self.card)}: {self.role} {who} (seed {self.seed})"
 
 
 #: fields added after runs were recorded: hashed only when they differ from the default, so old ids stay valid
-_HASHED_ONLY_WHEN_SET: dict[str, Any] = {"nproc": 1, "trust_remote_code": False, "code": ""}
+_HASHED_ONLY_WHEN_SET: dict[str, Any] = {"nproc": 1, "trust_remote_code": False, "code": "", "models": []}
+#: ``model_name`` of the speed record (it is about several architectures)
+SPEED_MODEL_NAME = "(architectures)"
 
 
 def _card_name(path: str) -> str:
@@ -117,7 +136,7 @@ def expand_jobs(
     nproc: int = 1,
     trust_remote_code: bool | None = None,
 ) -> list[Job]:
-    """The suite's jobs in run order: per task, the teacher first, then students by method and seed."""
+    """The suite's jobs in run order: per task, the teacher, its speed job, then students by method and seed."""
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
     common = {
         "suite": suite.name,
@@ -147,6 +166,10 @@ def expand_jobs(
         students = [card.student(s) for s in entry.students] if entry.students else card.students
         base = {**common, "card": card.path, "card_hash": chash}
         jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
+        # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
+        archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name]
+        speed = {**base, "nproc": 1}
+        jobs.append(Job(role="speed", model_name=SPEED_MODEL_NAME, method=None, seed=0, models=archs, **speed))
         for student in students:
             for method in methods:
                 for seed in run_seeds:

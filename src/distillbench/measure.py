@@ -130,6 +130,11 @@ def measure_latency(fn: Callable[[], Any], device: torch.device, cfg: MeasureCon
             time_loop(fn, device, cfg.warmup_iters, cfg.min_iters, cfg.min_duration_s)
             for _ in range(max(1, cfg.repeats))
         ]
+    return latency_figures(repeats)
+
+
+def latency_figures(repeats: list[list[float]]) -> dict[str, Any]:
+    """Latency percentiles (ms) over every timed call of every repeat, and each repeat's p50."""
     all_ms = np.asarray([t for r in repeats for t in r]) * 1e3
     p50, p90, p99 = (float(v) for v in np.percentile(all_ms, [50, 90, 99]))
     repeat_p50 = [float(np.median(r)) * 1e3 for r in repeats]
@@ -151,13 +156,16 @@ def _next_batch(batch: int, sizes: list[int]) -> int:
     return max(1, batch // 2, max(smaller, default=1))
 
 
-def measure_throughput(
+def fit_batch(
     make_fn: Callable[[int], Callable[[], Any]],
     device: torch.device,
     cfg: MeasureConfig,
-    samples_per_call: Callable[[int], int] | None = None,
-) -> dict[str, Any]:
-    """Samples/s at the largest configured batch size that fits (halving on out-of-memory)."""
+    attempt: Callable[[Callable[[], Any]], Any],
+) -> tuple[int, list[int], Callable[[], Any], Any]:
+    """The largest configured batch size at which ``attempt(make_fn(batch))`` fits (halving on out-of-memory).
+
+    Returns the batch size, the sizes that failed, the call built for that size and what ``attempt`` returned.
+    """
     device = torch.device(device)
     sizes = sorted({int(b) for b in cfg.batch_sizes if int(b) >= 1}, reverse=True)
     if not sizes:
@@ -168,11 +176,7 @@ def measure_throughput(
         try:
             with fixed_threads(cfg.threads):
                 fn = make_fn(batch)
-                repeats = [
-                    time_loop(fn, device, cfg.warmup_iters, cfg.min_iters, cfg.min_duration_s)
-                    for _ in range(max(1, cfg.repeats))
-                ]
-            break
+                return batch, failed, fn, attempt(fn)
         except Exception as exc:
             if not is_oom(exc):
                 raise
@@ -186,15 +190,40 @@ def measure_throughput(
         # outside the except block, so the traceback (and the tensors its frames hold) is gone
         _release_memory(device)
         batch = _next_batch(batch, sizes)
-    n = int(samples_per_call(batch)) if samples_per_call is not None else batch
-    per_repeat = [n / float(np.median(r)) for r in repeats]
+
+
+def throughput_figures(samples_per_call: int, repeats: list[list[float]]) -> dict[str, Any]:
+    """Samples/s per repeat (samples per call / median seconds per call) and their median."""
+    per_repeat = [samples_per_call / float(np.median(r)) for r in repeats]
     return {
         "throughput": float(np.median(per_repeat)),
-        "throughput_batch_size": batch,
-        "throughput_oom_batch_sizes": failed,
         "throughput_repeats": per_repeat,
         "throughput_spread_pct": _spread_pct(per_repeat),
         "throughput_iters": sum(len(r) for r in repeats),
+    }
+
+
+def measure_throughput(
+    make_fn: Callable[[int], Callable[[], Any]],
+    device: torch.device,
+    cfg: MeasureConfig,
+    samples_per_call: Callable[[int], int] | None = None,
+) -> dict[str, Any]:
+    """Samples/s at the largest configured batch size that fits (halving on out-of-memory)."""
+    device = torch.device(device)
+
+    def timed(fn: Callable[[], Any]) -> list[list[float]]:
+        loops = max(1, cfg.repeats)
+        return [time_loop(fn, device, cfg.warmup_iters, cfg.min_iters, cfg.min_duration_s) for _ in range(loops)]
+
+    batch, failed, _, repeats = fit_batch(make_fn, device, cfg, timed)
+    n = int(samples_per_call(batch)) if samples_per_call is not None else batch
+    figures = throughput_figures(n, repeats)
+    return {
+        "throughput": figures["throughput"],
+        "throughput_batch_size": batch,
+        "throughput_oom_batch_sizes": failed,
+        **{k: v for k, v in figures.items() if k != "throughput"},
     }
 
 
@@ -253,7 +282,7 @@ def bytes_on_disk(model: nn.Module) -> int:
     return buf.getbuffer().nbytes
 
 
-def _device_name(device: torch.device) -> str:
+def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     try:
@@ -266,7 +295,7 @@ def _device_name(device: torch.device) -> str:
         return platform.processor() or platform.machine()
 
 
-def _maybe_compile(model: nn.Module, warm: Callable[[nn.Module], Any], compile: bool) -> tuple[nn.Module, str | None]:
+def maybe_compile(model: nn.Module, warm: Callable[[nn.Module], Any], compile: bool) -> tuple[nn.Module, str | None]:
     """``torch.compile(model)`` checked by one call; on failure the eager model and the error."""
     if not compile:
         return model, None
@@ -316,7 +345,7 @@ def measure_model(
             # counted on the same sample (adapters may cycle through several inputs in the latency pass)
             mflops = mflops_per_sample(lambda: infer(model, one), samples(one, 1)) if cfg.flops else None
             with amp:
-                runner, compile_error = _maybe_compile(model, lambda m: infer(m, one), compile)
+                runner, compile_error = maybe_compile(model, lambda m: infer(m, one), compile)
                 latency = measure_latency(lambda: infer(runner, one), device, cfg)
                 throughput = measure_throughput(make_fn, device, cfg, lambda b: samples(current[b], b))
                 batch = throughput["throughput_batch_size"]
@@ -328,7 +357,7 @@ def measure_model(
         **latency,
         **throughput,
         "device": str(device),
-        "device_name": _device_name(device),
+        "device_name": device_name(device),
         "precision": precision,
         "compiled": compile and compile_error is None,
         "threads": threads,

@@ -124,6 +124,10 @@ def _run_suite(
 
     validate_suite(suite)  # unknown names and bad options fail here, before any work
     cfg = load_suite(suite)
+    if executor == "local":  # the jobs run here: a missing GPU fails once, not once per job (Ray checks its cluster)
+        from distillbench.measure import resolve_device
+
+        resolve_device(device or cfg.device)
     jobs = expand_jobs(
         cfg,
         seeds=seeds,
@@ -161,6 +165,11 @@ def _run_suite(
         if result.status != "ok":
             summary.failed += 1
             log.error("job %d/%d failed (%.1f s into the run): %s: %s", i, len(todo), took, job.label, result.error)
+        elif result.role == "speed":
+            ups = ", ".join(f"{n} {s['mean']:.2f}x" for n, s in result.speed.get("speedup", {}).items())
+            log.info(
+                "job %d/%d done (%.1f s into the run): %s: speed-up vs teacher %s", i, len(todo), took, job.label, ups
+            )
         else:
             metric = result.quality.get(result.primary_metric)
             shown = f"{metric:.4f}" if isinstance(metric, float) else str(metric)

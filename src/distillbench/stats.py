@@ -183,3 +183,22 @@ def _finite(values: Sequence[float], what: str) -> np.ndarray:
     if x.ndim != 1:
         raise DistillbenchError(f"{what}: expected a flat list of numbers")
     return x[np.isfinite(x)]
+
+
+def speedup_record(samples: Sequence[float]) -> dict[str, object]:
+    """The speed record's form of :func:`log_ratio_ci` for paired per-repeat ratios (student/teacher throughput).
+
+    Ratios are averaged on the log scale (a 2x speed-up and a 0.5x slow-down are symmetric), so ``mean``
+    is the geometric mean and always lies inside ``ci95``; one sample has no interval (``[None, None]``).
+    """
+    values = [float(v) for v in samples]
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"a speed-up needs positive finite ratios, got {values}")
+    r = log_ratio_ci(values)
+    return {
+        "mean": r.mean,
+        "ci95": list(r.ci95) if r.ci95 is not None else [None, None],
+        "n": r.n,
+        "samples": values,
+        "method": f"{r.method} over interleaved repeats",
+    }

@@ -1,4 +1,7 @@
-"""One job, start to finish: data, teacher (trained or loaded from cache), student, measurement.
+"""One job, start to finish: data, teacher (trained or loaded from cache), student, evaluation.
+
+Training jobs record quality and parameter counts only; speed, latency, memory and FLOPs are measured
+once per architecture by the card's speed job (speed_job.py), which this module dispatches to.
 
 Runs inside a fresh process (see runner.py) so one job's memory never leaks into the next, but is
 plain code that tests can also call in-process. Teachers are cached under
@@ -23,7 +26,6 @@ from distillbench.adapters.base import DataSplits, TaskAdapter
 from distillbench.checkpoint import remove_checkpoint, student_checkpoint, teacher_checkpoint
 from distillbench.config import (
     SMOKE_TRAIN,
-    MeasureConfig,
     ModelConfig,
     TaskCard,
     TrainConfig,
@@ -118,8 +120,12 @@ def _train(
 
 
 def run_job(job: Job, progress: Progress | None = None) -> Result:
-    """Train (or load) and measure the job's model; return its Result record."""
+    """Train (or load) and evaluate the job's model, or time the card's architectures; return its Result."""
     with use_policy(SafetyPolicy(trust_remote_code=job.trust_remote_code)), use_cache_root(job.cache_dir or None):
+        if job.role == "speed":
+            from distillbench.speed_job import run_speed_job  # it imports get_teacher from here
+
+            return run_speed_job(job, progress)
         return _run_job(job, progress)
 
 
@@ -167,35 +173,18 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             checkpoint_key=job.job_id,
         )
         training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False, "init": init}
-        del teacher  # free its memory before measuring the student
+        del teacher  # free its memory before evaluating the student
     model = model.to(device).eval()
     if progress:
         progress(0, 0, "evaluating")
     quality = adapter.evaluate(model, data.test, device, amp)
     quality["val"] = {k: v for k, v in adapter.evaluate(model, data.val, device, amp).items() if k in adapter.metrics}
-    if progress:
-        progress(0, 0, "measuring speed and memory")
-    mcfg = adapter.measure_config(from_dict(MeasureConfig, job.measure, where="measure"))
-    figures = measure.measure_model(
-        model,
-        lambda bs: {k: v.to(device) for k, v in adapter.example_inputs(data, bs).items()},
-        adapter.infer,
-        mcfg,
-        device,
-        precision=job.precision,
-        compile=job.compile,
-    )
-    figures["speed"].update(throughput_unit=f"{adapter.sample_unit}/s", inputs=adapter.describe_inputs(data))
-    figures["speed"].update(adapter.speed_extras(data, figures["speed"]))
-    figures["speed"].update(adapter.extra_speed(model, data, mcfg, device, figures["speed"]))
     return Result(
         **job.identity(card),
         primary_metric=adapter.metric,
         quality=quality,
         higher_is_better=dict(adapter.metrics),
-        speed=figures["speed"],
-        memory=figures["memory"],
-        size=figures["size"],
+        size=measure.count_parameters(model),  # speed, memory and FLOPs: the card's speed job (speed_job.py)
         training=training,
         config={
             "method_options": method_options,

@@ -7,10 +7,12 @@ it exists (as timm does for models).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from distillbench.config import list_names, load_card
+from distillbench.jobs import SPEED_MODEL_NAME
 from distillbench.registry import TASKS
 from distillbench.worker import run_job
 from tests.conftest import smoke_job
@@ -32,12 +34,44 @@ def test_student_trains_and_is_measured(card: str, method: str, tmp_path_factory
     lo, hi = adapter.metric_range  # accuracy 0-1, BLEU 0-100
     assert lo <= primary <= hi or not adapter.metrics[adapter.metric]
     assert result.training["steps"] >= 1 and math.isfinite(result.training["final_loss"])
-    assert result.speed["throughput"] > 0 and result.speed["latency_p50_ms"] > 0
-    assert result.speed["throughput_unit"].endswith("/s")
-    assert result.size["params"] > 0 and result.size["bytes_on_disk"] > 0
+    assert result.speed == {} and result.memory == {}  # speed: once per architecture, in the card's speed job
+    assert result.size["params"] > 0
     assert result.env["torch"] and result.env["device"] == "cpu"
     if method != "no_kd":
         assert result.config["teacher_training"]["cache_path"]
+    if adapter.registry_name in OUTPUT_UNITS:  # cost depends on the output: its count is recorded
+        count = result.quality["output_count"]
+        assert count["unit"] == OUTPUT_UNITS[adapter.registry_name] and count["per_sample"] >= 0
+
+
+#: tasks whose inference cost depends on the output -> the unit of ``quality.output_count``
+OUTPUT_UNITS = {"translation": "tokens", "detection": "boxes"}
+
+
+@pytest.mark.parametrize("card", CARDS)
+def test_speed_job_times_every_architecture_once(card: str, tmp_path_factory) -> None:
+    cache = str(tmp_path_factory.getbasetemp() / "contract-cache")
+    c = load_card(card)
+    archs = [c.teacher.name, *(s.name for s in c.students)]
+    job = replace(smoke_job(card, "teacher", None, cache), role="speed", model_name=SPEED_MODEL_NAME, models=archs)
+    job = replace(job, job_id="")  # recomputed for the speed job
+    result = run_job(job)
+    assert result.status == "ok" and result.role == "speed" and result.model_name == SPEED_MODEL_NAME
+    speed = result.speed
+    assert speed["interleaved"] is True and speed["teacher"] == c.teacher.name
+    assert sorted(speed["models"]) == sorted(result.memory["models"]) == sorted(result.size["models"]) == sorted(archs)
+    assert sorted(speed["speedup"]) == sorted(archs[1:])
+    for name, m in speed["models"].items():
+        assert m["throughput"] > 0 and m["latency_p50_ms"] > 0 and m["throughput_unit"].endswith("/s"), name
+        assert len(m["throughput_samples"]) == len(m["latency_samples_ms"]) == 1  # the smoke protocol: one repeat
+        assert result.size["models"][name]["params"] > 0 and result.size["models"][name]["bytes_on_disk"] > 0
+    task = TASKS.get(c.task).registry_name
+    if task == "translation":
+        # smoke-trained models may stop at once: the rates exist, their size depends on what is generated
+        assert all(m["tokens_per_s"] >= 0 and m["beam"]["tokens_per_s"] >= 0 for m in speed["models"].values())
+        assert all(m["generated_tokens_per_sentence"] >= 0 for m in speed["models"].values())
+    if task == "detection":
+        assert all(m["boxes_per_image"] >= 0 for m in speed["models"].values())
 
 
 def test_teacher_is_cached_and_reused(tmp_path) -> None:

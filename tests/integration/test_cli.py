@@ -35,13 +35,14 @@ def test_run_writes_results_and_every_leaderboard_format(quick_run) -> None:
     run_dir, proc = quick_run
     assert proc.returncode == 0, proc.stderr
     assert "## digits" in proc.stdout and "| cnn-w4 |" in proc.stdout  # the leaderboard is printed
-    assert "3 job(s) run, 0 already recorded, 0 failed" in proc.stderr
+    assert "4 job(s) run, 0 already recorded, 0 failed" in proc.stderr
     lines = (run_dir / "results.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
-    assert sorted((r["role"], r["method"]) for r in records) == [
+    assert sorted((r["role"], r["method"] or "") for r in records) == [
+        ("speed", ""),
         ("student", "kd"),
         ("student", "no_kd"),
-        ("teacher", None),
+        ("teacher", ""),
     ]
     for ext in ("md", "csv", "tex", "html", "json"):
         assert (run_dir / f"leaderboard.{ext}").stat().st_size > 0
@@ -52,8 +53,8 @@ def test_rerun_resumes_without_redoing_jobs(quick_run) -> None:
     run_dir, _ = quick_run
     proc = cli("run", "quick", "--smoke", "--out", str(run_dir.parent))
     assert proc.returncode == 0, proc.stderr
-    assert "0 job(s) run, 3 already recorded" in proc.stderr
-    assert len((run_dir / "results.jsonl").read_text().splitlines()) == 3
+    assert "0 job(s) run, 4 already recorded" in proc.stderr
+    assert len((run_dir / "results.jsonl").read_text().splitlines()) == 4
 
 
 def test_report_skips_a_corrupt_line_and_keeps_the_rest(quick_run, tmp_path) -> None:
@@ -65,7 +66,7 @@ def test_report_skips_a_corrupt_line_and_keeps_the_rest(quick_run, tmp_path) -> 
     assert proc.returncode == 0, proc.stderr
     assert f"{copy}:2: corrupt line skipped" in proc.stderr.replace("\n", "")
     assert (tmp_path / "rep" / "leaderboard.csv").exists() and "| cnn-w4 |" in proc.stdout
-    assert copy.read_text().count("\n") == 4  # nothing rewritten
+    assert copy.read_text().count("\n") == 5  # nothing rewritten
 
 
 @pytest.mark.parametrize("what", ["tasks", "methods", "models", "suites", "data", "formats"])
@@ -147,7 +148,7 @@ def test_interrupted_run_keeps_results_and_resumes(sig: signal.Signals, tmp_path
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     kept = results.read_text().splitlines()
-    assert 1 <= len(kept) <= 3
+    assert 1 <= len(kept) <= 4
     if sig == signal.SIGINT:
         assert proc.returncode == 130
         assert "run the same command again to resume" in stderr.replace("\n", " ")
@@ -155,7 +156,7 @@ def test_interrupted_run_keeps_results_and_resumes(sig: signal.Signals, tmp_path
     assert resumed.returncode == 0, resumed.stderr
     final = [json.loads(line) for line in results.read_text().splitlines()]
     assert final[: len(kept)] == [json.loads(line) for line in kept]  # nothing written before was lost
-    assert len({r["job_id"] for r in final}) == len(final) == 3  # every job exactly once
+    assert len({r["job_id"] for r in final}) == len(final) == 4  # every job exactly once
 
 
 def _lines(path: Path) -> list[str]:
@@ -193,7 +194,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     records = [json.loads(line) for line in lines]  # every line whole: no torn write
     for before in seen:
         assert lines[: len(before)] == before  # nothing recorded was lost or rewritten
-    assert len({r["job_id"] for r in records}) == len(records) == 3  # every job exactly once
+    assert len({r["job_id"] for r in records}) == len(records) == 4  # every job exactly once
     assert all(r["status"] == "ok" for r in records)
     checkpoints = Path(os.environ["DISTILLBENCH_CACHE"]) / "checkpoints"
     assert not [r for r in records if (checkpoints / f"{r['job_id']}.pt").exists()]  # recorded: checkpoint removed
@@ -205,6 +206,7 @@ def test_python_api(tmp_path: Path) -> None:
     import distillbench
 
     results = distillbench.run("quick", smoke=True, out_dir=tmp_path, isolate=False, show_progress=False)
-    assert {(r.role, r.method) for r in results} == {("teacher", None), ("student", "no_kd"), ("student", "kd")}
+    roles = {(r.role, r.method) for r in results}
+    assert roles == {("teacher", None), ("speed", None), ("student", "no_kd"), ("student", "kd")}
     df = distillbench.load_results(str(tmp_path / "quick-smoke"))
-    assert len(df) == 3 and "quality.accuracy" in df.columns and "speed.throughput" in df.columns
+    assert len(df) == 4 and "quality.accuracy" in df.columns and "speed.models.cnn-w4.throughput" in df.columns

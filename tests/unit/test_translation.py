@@ -273,8 +273,9 @@ def test_teacher_beam_outputs_are_generated_once_and_cached(tmp_path, monkeypatc
     a, b = first.config["data"]["teacher_targets"], second.config["data"]["teacher_targets"]
     assert a["cached"] is False and b["cached"] is True and a["path"] == b["path"] and Path(a["path"]).is_file()
     assert a["decoding"]["num_beams"] == 4 and first.quality["decoding"]["num_beams"] == 4
-    assert "bleu_signature" in first.quality and first.speed["beam"]["tokens_per_s"] > 0
-    assert first.speed["throughput_unit"] == "sentences/s" and first.speed["tokens_per_s"] > 0
+    assert "bleu_signature" in first.quality and not first.speed  # speed: the card's speed job
+    count = first.quality["output_count"]
+    assert count["unit"] == "tokens" and count["total"] == count["per_sample"] * first.quality["n_test"] > 0
 
 
 def test_pretrained_hf_model_from_a_local_folder(tmp_path, monkeypatch) -> None:
@@ -337,10 +338,14 @@ def test_cli_runs_a_translation_suite_end_to_end(tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (
-        "3 job(s) run, 0 already recorded, 0 failed" in proc.stderr and "| s | student | seq_kd_word |" in proc.stdout
+        "4 job(s) run, 0 already recorded, 0 failed" in proc.stderr and "| s | student | seq_kd_word |" in proc.stdout
     )
     records = [json.loads(x) for x in (tmp_path / "runs" / "tiny-smoke" / "results.jsonl").read_text().splitlines()]
-    assert {r["quality"]["bleu_signature"].split("|")[0] for r in records} == {"nrefs:1"}
+    trained = [r for r in records if r["role"] != "speed"]
+    assert {r["quality"]["bleu_signature"].split("|")[0] for r in trained} == {"nrefs:1"}
+    speed = next(r for r in records if r["role"] == "speed")["speed"]["models"]
+    assert sorted(speed) == ["s", "t"] and all(m["beam"]["tokens_per_s"] > 0 for m in speed.values())
+    assert all(m["throughput_unit"] == "sentences/s" and m["tokens_per_s"] > 0 for m in speed.values())
     bad = json.loads(Path(card).read_text())
     bad["data"] = {"source": "embedded_bible", "options": {"pair": "en-xx"}}
     Path(card).write_text(json.dumps(bad))

@@ -143,7 +143,7 @@ class Detection(TaskAdapter):
                 det_scores.append(o["scores"].float().cpu().numpy())
                 det_labels.append(o["labels"].cpu().numpy())
         keep = gt_labels >= 0
-        return coco_metrics(
+        out = coco_metrics(
             image_ids.tolist(),
             [b[k].numpy() for b, k in zip(gt_boxes, keep, strict=True)],
             [lbl[k].numpy() for lbl, k in zip(gt_labels, keep, strict=True)],
@@ -152,6 +152,9 @@ class Detection(TaskAdapter):
             det_labels,
             self._category_ids,
         )
+        total = sum(len(b) for b in det_boxes)  # boxes after NMS: the post-processing cost grows with them
+        out["output_count"] = {"unit": "boxes", "per_sample": total / max(1, len(det_boxes)), "total": total}
+        return out
 
     def example_inputs(self, data: DataSplits, batch_size: int) -> Batch:
         x, _, _, _ = self._as_tensors(data.test)
@@ -164,6 +167,19 @@ class Detection(TaskAdapter):
     def measure_config(self, cfg: Any) -> Any:
         sizes = [b for b in cfg.batch_sizes if b <= MAX_THROUGHPUT_BATCH] or [MAX_THROUGHPUT_BATCH]
         return dataclasses.replace(cfg, batch_sizes=sizes)
+
+    @torch.inference_mode()
+    def extra_speed(
+        self, model: nn.Module, data: DataSplits, cfg: Any, device: torch.device, speed: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Boxes per image after NMS on the throughput batch (with the weights timed), and boxes/s."""
+        from distillbench import measure
+
+        batch = int(speed.get("throughput_batch_size") or 1)
+        with measure.fixed_threads(cfg.threads):
+            outputs = self.infer(model.eval(), {"x": self.example_inputs(data, batch)["x"].to(device)})
+        per_image = sum(len(o["boxes"]) for o in outputs) / max(1, len(outputs))
+        return {"boxes_per_image": per_image, "boxes_per_s": speed["throughput"] * per_image}
 
     def describe_inputs(self, data: DataSplits) -> str:
         s = data.info["image_size"]

@@ -229,8 +229,11 @@ class Translation(TaskAdapter):
 
     def evaluate(self, model: nn.Module, ds: Any, device: torch.device, autocast: Any) -> dict[str, Any]:
         refs = list(ds["target"])
-        beam = self.tokenizer.decode(self.translate(model, ds, device, NUM_BEAMS, autocast))
+        ids = self.translate(model, ds, device, NUM_BEAMS, autocast)
+        beam = self.tokenizer.decode(ids)
         out = score(beam, refs)
+        total = sum(len(t) for t in ids)  # generated tokens (EOS included, as speed's tokens/s counts them)
+        out["output_count"] = {"unit": "tokens", "per_sample": total / max(1, len(ids)), "total": total}
         out["decoding"] = decode_settings(NUM_BEAMS, self._new_tokens)
         out["n_test"] = len(refs)
         if self._data is not None and ds is self._data.test:

@@ -8,7 +8,7 @@ processes on GPU clusters (device ``cuda``, or ``auto`` when the cluster has GPU
 ``num_cpus`` = its processes. Ray then runs as many jobs at once as the cluster holds. A task returns
 its Result as plain data; the driver waits on the tasks (``ray.wait``) and hands each finished one to
 the runner, which appends it to ``results.jsonl``: one writer, never concurrent writes. A card's
-student jobs are submitted once its teacher job is recorded, so the teacher is trained once and read
+speed job and student jobs are submitted once its teacher job is recorded, so the teacher is trained once and read
 from the cache by every student. Task and card files, the cache directory and any data must be on a
 filesystem every node sees at the same path (the usual shared home or scratch of a cluster).
 A worker that dies (node lost, killed for memory) is retried once by Ray, then recorded as failed.
@@ -107,7 +107,7 @@ class RayExecutor(Executor):
             self.running.append(job.label)
 
         for job in jobs:
-            if job.role == "student" and job.card in teachers:
+            if job.role in ("student", "speed") and job.card in teachers:
                 waiting.setdefault(job.card, []).append(job)  # after the teacher: it trains once, then is cached
             else:
                 submit(job)
@@ -129,8 +129,8 @@ class RayExecutor(Executor):
                 bar.start_job(job.label)
                 record(job, result)
                 if job.role == "teacher":
-                    for student in waiting.pop(job.card, []):
-                        submit(student)
+                    for follower in waiting.pop(job.card, []):  # its speed job and students
+                        submit(follower)
         except KeyboardInterrupt:
             for ref in pending:
                 ray.cancel(ref, force=True)
