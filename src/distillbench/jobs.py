@@ -73,9 +73,10 @@ class Job:
 
     def identity(self, card: TaskCard) -> dict[str, Any]:
         """The fields that say which model a Result is about (shared by ok and failed records)."""
+        provenance = {"job_id": self.job_id, "base_id": self.base_id, "code_fingerprint": self.code}
         if self.role == "speed":
             return {
-                "job_id": self.job_id,
+                **provenance,
                 "suite": self.suite,
                 "task": card.name,
                 "task_version": card.version,
@@ -87,9 +88,7 @@ class Job:
             }
         model = card.teacher if self.role == "teacher" else card.student(self.model_name)
         return {
-            "job_id": self.job_id,
-            "base_id": self.base_id,
-            "code_fingerprint": self.code,
+            **provenance,
             "suite": self.suite,
             "task": card.name,
             "task_version": card.version,
