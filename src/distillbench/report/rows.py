@@ -21,6 +21,8 @@ from distillbench.stats import ALPHA
 BASELINE_METHOD = "no_kd"
 #: row order in a board: the teacher, then reference baselines (sanity floors), then the students
 ROLE_ORDER = {"teacher": 0, "reference": 1, "student": 2}
+#: edit-distance rates: fractions that exceed 1 when a hypothesis inserts more words than the reference has
+_ERROR_RATE_TOKENS = {"wer", "cer"}
 #: name tokens of metrics that are fractions in [0, 1] and read better as percent
 _FRACTION_TOKENS = {"acc", "accuracy", "top1", "top5", "f1", "precision", "recall", "wer", "cer", "map", "iou", "miou"}
 #: COCO-style average precision / recall: ap, ap50, ap75, aps/apm/apl, ar100 (values in [0, 1])
@@ -120,7 +122,8 @@ class Leaderboard:
             return 1.0
         values = [r.mean if metric == self.primary_metric else r.secondary.get(metric) for r in self.rows]
         finite = [v for v in values if v is not None and math.isfinite(v)]
-        return 100.0 if finite and all(0.0 <= v <= 1.0 for v in finite) else 1.0
+        unbounded = bool(set(re.split(r"[^a-z0-9]+", metric.lower())) & _ERROR_RATE_TOKENS)  # WER can pass 100%
+        return 100.0 if finite and all(0.0 <= v and (unbounded or v <= 1.0) for v in finite) else 1.0
 
     def metric_label(self, metric: str) -> str:
         """``accuracy (%) ↑``: the metric, its unit when shown in percent, and its direction."""
