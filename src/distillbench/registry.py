@@ -105,6 +105,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.adapters.speech_to_text",
     "distillbench.data.embedded_digits",
     "distillbench.data.hub_images",
+    "distillbench.data.idx_images",
     "distillbench.data.embedded_text",
     "distillbench.data.hub_text",
     "distillbench.data.coco_folder",

@@ -105,7 +105,9 @@ def mlp(
     max_norm: float | None = None,
 ) -> nn.Module:
     """A ReLU MLP on flattened images: ``hidden`` sizes, dropout rates and an optional max-norm bound."""
-    return MLP(_in_features(in_channels, image_size), num_classes, list(hidden), input_dropout, hidden_dropout, max_norm)
+    return MLP(
+        _in_features(in_channels, image_size), num_classes, list(hidden), input_dropout, hidden_dropout, max_norm
+    )
 
 
 #: [5]'s MNIST bound: "l" = 15 on the squared length of each unit's incoming weights (appendix A of
