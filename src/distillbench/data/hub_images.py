@@ -38,6 +38,8 @@ class HubImageOptions:
     #: false: train on every training image and use the test split as the validation split (no holdout;
     #: the published CIFAR recipes), so the per-epoch validation figures are test figures
     holdout: bool = True
+    #: the number of classes, declared so it is known without the data (``distillbench show``); checked at load
+    num_classes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.holdout and "val" in self.splits:
@@ -96,6 +98,10 @@ class HubImages(DataSource):
             arrays["train"], arrays["val"] = (images[tr], labels[tr]), (images[va], labels[va])
         if names is None:
             names = [str(i) for i in range(int(max(a[1].max() for a in arrays.values())) + 1)]
+        if o.num_classes is not None and o.num_classes != len(names):
+            raise DataError(
+                f"data set {o.name!r} has {len(names)} classes, but data.options.num_classes is {o.num_classes}"
+            )
         for split, (_, labels) in arrays.items():
             if len(labels) == 0:
                 raise DataError(f"data set {o.name!r}: the {split} split is empty")
