@@ -79,7 +79,7 @@ class MLP(nn.Module):
             return
         for layer in self.constrained():
             norms = layer.weight.norm(dim=1, keepdim=True)
-            layer.weight.mul_(torch.clamp(self.max_norm / norms.clamp_min(1e-12), max=1.0))
+            layer.weight.mul_(torch.where(norms > self.max_norm, self.max_norm / norms, torch.ones_like(norms)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.input_dropout(x.flatten(1))
