@@ -62,8 +62,9 @@ class TrainConfig:
     #: (0-based) epochs, as torch's MultiStepLR and RepDistiller's ``--lr_decay_epochs``
     milestones: list[int] = field(default_factory=list)
     gamma: float = 0.1
-    #: image augmentation of the training batches (image_classification only; data/augment.py); None: none
-    augment: Augment | None = None
+    #: image augmentation of the training batches (image_classification only; data/augment.py), the keys of
+    #: :class:`Augment` (kept as plain data so records and checkpoints hold no custom classes); None: none
+    augment: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
@@ -74,6 +75,15 @@ class TrainConfig:
             raise ValueError("'milestones' go with schedule: multistep (and multistep needs milestones)")
         if self.milestones != sorted(self.milestones) or any(m < 1 for m in self.milestones):
             raise ValueError(f"milestones must be increasing epochs >= 1, got {self.milestones}")
+        if self.augment is not None:
+            try:
+                self.augment = dataclasses.asdict(Augment(**self.augment))
+            except TypeError as exc:
+                raise ValueError(f"augment: {exc} (keys: crop, padding, flip)") from None
+
+    def augmentation(self) -> Augment | None:
+        """``augment`` as an :class:`Augment` (None: no augmentation)."""
+        return Augment(**self.augment) if self.augment is not None else None
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
 

@@ -105,7 +105,7 @@ def resolve(card: TaskCard) -> dict[str, Any]:
                 "train": to_plain(cfg),
                 "optimizer": describe_optimizer(cfg),
                 "schedule": describe_schedule(cfg),
-                "augmentation": augment.describe(cfg.augment),
+                "augmentation": augment.describe(cfg.augmentation()),
             }
         )
     methods = {

@@ -86,6 +86,10 @@ def test_multistep_schedule_and_nesterov_option() -> None:
     assert _optimizer([torch.nn.Parameter(torch.zeros(1))], TrainConfig()).param_groups[0]["nesterov"] is True
     with pytest.raises(ValueError, match="milestones"):
         TrainConfig(schedule="multistep")
+    with pytest.raises(ValueError, match="keys: crop, padding, flip"):
+        TrainConfig(augment={"pad": 4})
+    with pytest.raises(ValueError, match="padding >= 0"):
+        TrainConfig(augment={"padding": -1})
     with pytest.raises(ValueError, match="increasing"):
         TrainConfig(schedule="multistep", milestones=[180, 150])
 
@@ -113,7 +117,7 @@ def test_image_adapter_augments_only_training_batches() -> None:
     data = adapter.load_data()
     assert data.info["augmentation"] == {"resnet-w16": "none", "cnn-w4": "none"}  # off by default on digits
     plain = TrainConfig(batch_size=64)
-    aug = TrainConfig(batch_size=64, augment=Augment(padding=2, flip=True))
+    aug = TrainConfig(batch_size=64, augment={"padding": 2, "flip": True})
     b0 = next(adapter.train_batches(data.train, plain, seed=3))
     b1 = next(adapter.train_batches(data.train, aug, seed=3))
     b2 = next(adapter.train_batches(data.train, aug, seed=3))
@@ -127,7 +131,7 @@ def test_augment_is_rejected_where_the_task_cannot_use_it() -> None:
 
     fake = SimpleNamespace(card=SimpleNamespace(task="sentiment"))
     with pytest.raises(ConfigError, match="does not support 'augment'"):
-        TaskAdapter.train_batches(fake, None, TrainConfig(augment=Augment(flip=True)))  # type: ignore[arg-type]
+        TaskAdapter.train_batches(fake, None, TrainConfig(augment={"flip": True}))  # type: ignore[arg-type]
 
 
 def write_idx(folder: Path, n_train: int = 40, n_test: int = 10, gz: bool = True) -> None:
@@ -153,7 +157,7 @@ def test_mnist_idx_reads_a_folder_with_and_without_holdout(tmp_path: Path) -> No
     assert np.array_equal(np.asarray(full.val["image"]), np.asarray(full.test["image"]))
     write_idx(tmp_path / "plain", gz=False)
     assert build_source("mnist_idx", {"root": str(tmp_path / "plain")}).load().info["image_size"] == 28
-    with pytest.raises(DataError, match="needs data.options.root"):
+    with pytest.raises(DataError, match=r"needs data\.options\.root"):
         build_source("mnist_idx", {}).load()
     (tmp_path / "broken").mkdir()
     with pytest.raises(MissingDependencyError, match="train-images-idx3-ubyte"):

@@ -71,13 +71,14 @@ class ImageClassification(TaskAdapter):
         The views come from a generator seeded with the epoch's seed (a different stream from the order),
         so a run is reproducible; padding is black (a 0 pixel, normalised), as in the per-image recipe.
         """
-        if cfg.augment is None:
+        opts = cfg.augmentation()
+        if opts is None:
             yield from self.batches(ds, cfg.batch_size, shuffle=True, seed=seed)
             return
         gen = torch.Generator().manual_seed(seed + AUGMENT_SEED_OFFSET)
         fill = (0.0 - self._norm[0]) / self._norm[1]
         for batch in self.batches(ds, cfg.batch_size, shuffle=True, seed=seed):
-            yield {**batch, "x": augment.augment_batch(batch["x"], cfg.augment, gen, fill)}
+            yield {**batch, "x": augment.augment_batch(batch["x"], opts, gen, fill)}
 
     def build_model(self, spec: str, data: DataSplits) -> nn.Module:
         info = data.info
