@@ -401,6 +401,30 @@ def validate(
     console.print(f"OK: {suite} is valid")
 
 
+@app.command("show")
+def show_card(
+    card: Annotated[str, typer.Argument(help="Task card name or path.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the recipe as JSON.")] = False,
+) -> None:
+    """Print a task card's resolved recipe and each model's parameter count, without loading data or training.
+
+    Data source and split, augmentation, optimiser, schedule, epochs, the methods' options (defaults
+    filled in); parameters counted on models built on the meta device.
+
+    [bold]Example[/bold]
+
+      distillbench show paper-cifar100-resnet32x4-resnet8x4
+    """
+    import json
+
+    from distillbench.config import load_card
+    from distillbench.recipe import format_recipe, resolve
+
+    recipe = resolve(load_card(card))
+    text = json.dumps(recipe, indent=2, default=str) if json_out else format_recipe(recipe)
+    console.print(text, markup=False, highlight=False)
+
+
 def _interrupt(signum: int, _frame: Any) -> None:
     """SIGTERM is handled like Ctrl-C: stop the current job, keep every recorded result."""
     raise KeyboardInterrupt(f"signal {signum}")

@@ -25,6 +25,24 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
+class Augment:
+    """Random crop after zero padding and horizontal flip of training images, e.g. ``{padding: 4, flip: true}``.
+
+    ``crop``: output side (default: the image's own size); ``padding``: pixels of black added on every side
+    before the crop (so ``padding: 2`` at the image's size jitters it by up to 2 pixels in each direction);
+    ``flip``: mirror left-right with probability 1/2. Sampled per image from the epoch's seed.
+    """
+
+    crop: int | None = None
+    padding: int = 0
+    flip: bool = False
+
+    def __post_init__(self) -> None:
+        if self.padding < 0 or (self.crop is not None and self.crop < 1):
+            raise ValueError(f"augment needs padding >= 0 and crop >= 1, got padding {self.padding}, crop {self.crop}")
+
+
+@dataclass
 class TrainConfig:
     """How one model is trained (the same loop for teachers and students)."""
 
@@ -34,16 +52,38 @@ class TrainConfig:
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    schedule: str = "cosine"  # cosine | constant
+    schedule: str = "cosine"  # cosine | constant | multistep
     warmup_epochs: float = 0.0
     max_batches_per_epoch: int | None = None
     grad_clip: float | None = None
+    #: SGD with Nesterov momentum (distillbench's default); the CRD / DKD CIFAR recipes use plain momentum
+    nesterov: bool = True
+    #: ``schedule: multistep``: the learning rate is multiplied by ``gamma`` at the start of each of these
+    #: (0-based) epochs, as torch's MultiStepLR and RepDistiller's ``--lr_decay_epochs``
+    milestones: list[int] = field(default_factory=list)
+    gamma: float = 0.1
+    #: image augmentation of the training batches (image_classification only; data/augment.py), the keys of
+    #: :class:`Augment` (kept as plain data so records and checkpoints hold no custom classes); None: none
+    augment: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
             raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        if self.schedule not in ("cosine", "constant", "multistep"):
+            raise ValueError(f"schedule must be 'cosine', 'constant' or 'multistep', got {self.schedule!r}")
+        if (self.schedule == "multistep") != bool(self.milestones):
+            raise ValueError("'milestones' go with schedule: multistep (and multistep needs milestones)")
+        if self.milestones != sorted(self.milestones) or any(m < 1 for m in self.milestones):
+            raise ValueError(f"milestones must be increasing epochs >= 1, got {self.milestones}")
+        if self.augment is not None:
+            try:
+                self.augment = dataclasses.asdict(Augment(**self.augment))
+            except TypeError as exc:
+                raise ValueError(f"augment: {exc} (keys: crop, padding, flip)") from None
+
+    def augmentation(self) -> Augment | None:
+        """``augment`` as an :class:`Augment` (None: no augmentation)."""
+        return Augment(**self.augment) if self.augment is not None else None
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
 

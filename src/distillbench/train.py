@@ -82,15 +82,19 @@ def feature_paths(method: DistillMethod, features: Mapping[str, str], model_name
 
 def _optimizer(params: list[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov
+        )
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def _lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
+def _lr_factor(step: int, total: int, warmup: int, schedule: str, per_epoch: int = 1, cfg: Any = None) -> float:
     if warmup and step < warmup:
         return (step + 1) / warmup
     if schedule == "constant":
         return 1.0
+    if schedule == "multistep":  # x gamma at the start of each milestone epoch (0-based), as MultiStepLR
+        return cfg.gamma ** sum(step // per_epoch >= m for m in cfg.milestones)
     progress = (step - warmup) / max(1, total - warmup)
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
@@ -163,9 +167,7 @@ def train_model(
         for epoch in range(first_epoch, cfg.epochs):
             method.on_epoch_start(epoch, cfg.epochs)
             epoch_loss, epoch_parts, n_batches = 0.0, {}, 0
-            for i, batch in enumerate(
-                adapter.batches(data.train, cfg.batch_size, shuffle=True, seed=seed * 1000 + epoch)
-            ):
+            for i, batch in enumerate(adapter.train_batches(data.train, cfg, seed=seed * 1000 + epoch)):
                 if i >= steps_per_epoch:
                     break
                 n_global = len(next(iter(batch.values())))
@@ -202,7 +204,9 @@ def train_model(
                 global_loss = ddp.global_mean(loss.detach(), n_local, n_global, world)
                 if not torch.isfinite(global_loss):
                     raise FloatingPointError(f"loss is {global_loss.item()} at epoch {epoch + 1}, step {i + 1}")
-                factor = _lr_factor(step, total, int(cfg.warmup_epochs * steps_per_epoch), cfg.schedule)
+                factor = _lr_factor(
+                    step, total, int(cfg.warmup_epochs * steps_per_epoch), cfg.schedule, steps_per_epoch, cfg
+                )
                 for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
                     group["lr"] = base * factor
                 optimizer.zero_grad(set_to_none=True)

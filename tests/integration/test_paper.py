@@ -43,14 +43,18 @@ def test_paper_card_runs_with_local_stand_ins(tmp_path: Path) -> None:
         f"include: {CARD}\n"
         "# same name as the paper card, so its baseline matches as the 'same' setting\n"
         "data:\n"
-        f"  options: {{name: imagefolder, data_dir: {data}, image_column: image, label_column: label}}\n"
-        "teacher: {name: resnet32x4, model: 'local:resnet(width=4, blocks=[1, 1, 1])', features: {hint: layer2}}\n"
-        "students: [{name: resnet8x4, model: 'local:resnet(width=4, blocks=[1, 1])', features: {hint: layer2}}]\n"
+        f"  options: {{name: imagefolder, data_dir: {data}, image_column: image, label_column: label,"
+        " num_classes: 3}\n"
+        "teacher: {name: resnet32x4, model: 'local:resnet(width=4, blocks=[1, 1, 1])',"
+        " features: {early: layer1, hint: layer2, final: layer3}}\n"
+        "students: [{name: resnet8x4, model: 'local:resnet(width=4, blocks=[1, 1, 1])',"
+        " features: {early: layer1, hint: layer2, final: layer3}}]\n"
         "teacher_train: {epochs: 1}\nstudent_train: {epochs: 1}\n"
     )
     merged = load_card(str(card))
     assert merged.name == "paper-cifar100-resnet32x4-resnet8x4"
     assert merged.methods["dkd"]["warmup_epochs"] == 20 and merged.data.options["splits"]["test"] == "test"
+    assert merged.student_train.milestones == [150, 180, 210] and merged.student_train.nesterov is False
     suite = tmp_path / "standin-suite.yaml"
     suite.write_text(
         f"include: {ROOT / 'benchmarks' / 'paper-cifar100-resnet32x4-resnet8x4.yaml'}\n"
@@ -59,7 +63,10 @@ def test_paper_card_runs_with_local_stand_ins(tmp_path: Path) -> None:
     )
     summary = run_suite(str(suite), smoke=True, out_dir=tmp_path / "runs", isolate=False, show_progress=False)
     assert summary.failed == 0, [r.error for r in summary.results if r.status != "ok"]
-    assert {r.method for r in summary.results} == {None, "no_kd", "kd", "fitnet", "at", "dkd"}
+    assert {r.method for r in summary.results} == {None, "no_kd", "kd", "fitnet", "at", "dkd", "reviewkd"}
+    teacher = next(r for r in summary.results if r.role == "teacher")
+    assert teacher.config["data"]["val_is_test"] is True  # no holdout: all training images, val = test
+    assert "4-pixel zero padding" in teacher.config["data"]["augmentation"]["resnet32x4"]
     from typer.testing import CliRunner
 
     from distillbench.cli import app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,14 @@ SUITES = [
         marks=pytest.mark.skip(reason="paper suite: hub data; code paths tested with local stand-ins in test_paper.py"),
     )
     if name.startswith("paper-")
+    else pytest.param(
+        name,
+        marks=pytest.mark.skipif(
+            not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+            reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)",
+        ),
+    )
+    if name == "fashion_mnist"
     else name
     for name in list_names("benchmarks")
 ]

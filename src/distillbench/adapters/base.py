@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from distillbench.errors import ConfigError
 from distillbench.types import Batch, DataSplits, ModelOutput
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class TaskAdapter(ABC):
     @abstractmethod
     def batches(self, ds: Dataset, batch_size: int, shuffle: bool = False, seed: int = 0) -> Iterator[Batch]:
         """Yield batches of tensors (on CPU) from a split."""
+
+    def train_batches(self, ds: Dataset, cfg: Any, seed: int = 0) -> Iterator[Batch]:
+        """The training loop's shuffled batches for one epoch under train config ``cfg`` (a TrainConfig).
+
+        Default: :meth:`batches` shuffled with ``seed``. Adapters that support ``cfg.augment`` override it
+        (image_classification); elsewhere a non-empty ``augment`` is a config error, never silently ignored.
+        """
+        if cfg.augment is not None:
+            raise ConfigError(f"task {self.card.task!r} does not support 'augment' (only image_classification does)")
+        return self.batches(ds, cfg.batch_size, shuffle=True, seed=seed)
 
     @abstractmethod
     def forward(self, model: nn.Module, batch: Batch) -> ModelOutput:

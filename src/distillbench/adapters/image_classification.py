@@ -16,10 +16,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
+from distillbench.data import augment
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
 from distillbench.registry import TASKS
 from distillbench.stats import bootstrap_ci
+
+#: the augmentation generator's seed is the epoch's shuffle seed plus this (a stream apart from the order's)
+AUGMENT_SEED_OFFSET = 7_919
+AUGMENT_SEED_NOTE = f"views from seed * 1000 + epoch + {AUGMENT_SEED_OFFSET}"
 
 
 @TASKS.register("image_classification")
@@ -43,7 +48,37 @@ class ImageClassification(TaskAdapter):
         train = np.asarray(data.train.with_format("numpy")["image"], dtype=np.float32) / 255.0
         self._norm = (float(train.mean()), float(train.std()) or 1.0)
         data.info["normalisation"] = {"mean": self._norm[0], "std": self._norm[1]}
+        data.info["augmentation"] = self.augmentation()
         return data
+
+    def augmentation(self) -> dict[str, str]:
+        """Each model's training augmentation, as recorded in the data info (per-model ``train`` overrides win)."""
+        from distillbench.config import Augment, from_dict
+
+        out = {}
+        for model, base in (
+            (self.card.teacher, self.card.teacher_train),
+            *((s, self.card.student_train) for s in self.card.students),
+        ):
+            opts = model.train.get("augment", base.augment)
+            opts = from_dict(Augment, opts, where=f"{model.name}.train.augment") if opts is not None else None
+            out[model.name] = augment.describe(opts) + (f", seeded per epoch ({AUGMENT_SEED_NOTE})" if opts else "")
+        return out
+
+    def train_batches(self, ds: Any, cfg: Any, seed: int = 0) -> Iterator[Batch]:
+        """Shuffled batches; with ``cfg.augment``, each image a random view (crop after padding, flip).
+
+        The views come from a generator seeded with the epoch's seed (a different stream from the order),
+        so a run is reproducible; padding is black (a 0 pixel, normalised), as in the per-image recipe.
+        """
+        opts = cfg.augmentation()
+        if opts is None:
+            yield from self.batches(ds, cfg.batch_size, shuffle=True, seed=seed)
+            return
+        gen = torch.Generator().manual_seed(seed + AUGMENT_SEED_OFFSET)
+        fill = (0.0 - self._norm[0]) / self._norm[1]
+        for batch in self.batches(ds, cfg.batch_size, shuffle=True, seed=seed):
+            yield {**batch, "x": augment.augment_batch(batch["x"], opts, gen, fill)}
 
     def build_model(self, spec: str, data: DataSplits) -> nn.Module:
         info = data.info

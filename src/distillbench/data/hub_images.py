@@ -35,8 +35,15 @@ class HubImageOptions:
     val_fraction: float = 0.1
     split_seed: int = 0
     max_train_samples: int | None = None
+    #: false: train on every training image and use the test split as the validation split (no holdout;
+    #: the published CIFAR recipes), so the per-epoch validation figures are test figures
+    holdout: bool = True
+    #: the number of classes, declared so it is known without the data (``distillbench show``); checked at load
+    num_classes: int | None = None
 
     def __post_init__(self) -> None:
+        if not self.holdout and "val" in self.splits:
+            raise ValueError("holdout: false means no validation split, but splits names one")
         unknown = set(self.splits) - {"train", "val", "test"}
         if unknown or not {"train", "test"} <= set(self.splits):
             raise ValueError(f"splits must map train, test (and optionally val) to split names, got {self.splits}")
@@ -83,12 +90,18 @@ class HubImages(DataSource):
         arrays = {"train": self._to_arrays(train_raw), "test": self._to_arrays(self._load_split(o.splits["test"]))}
         if "val" in o.splits:
             arrays["val"] = self._to_arrays(self._load_split(o.splits["val"]))
+        elif not o.holdout:
+            arrays["val"] = arrays["test"]
         else:
             images, labels = arrays["train"]
             tr, va = holdout_split(labels, o.val_fraction, o.split_seed)
             arrays["train"], arrays["val"] = (images[tr], labels[tr]), (images[va], labels[va])
         if names is None:
             names = [str(i) for i in range(int(max(a[1].max() for a in arrays.values())) + 1)]
+        if o.num_classes is not None and o.num_classes != len(names):
+            raise DataError(
+                f"data set {o.name!r} has {len(names)} classes, but data.options.num_classes is {o.num_classes}"
+            )
         for split, (_, labels) in arrays.items():
             if len(labels) == 0:
                 raise DataError(f"data set {o.name!r}: the {split} split is empty")
@@ -108,6 +121,12 @@ class HubImages(DataSource):
             "image_size": o.image_size,
             "split": f"splits {o.splits}" + ("" if "val" in o.splits else f", val {o.val_fraction} of train"),
         }
+        if not o.holdout:
+            info["split"] = (
+                f"splits {o.splits}, all training images; no holdout: the validation split is the test split"
+            )
+            info["val_is_test"] = True
+            info["version"] += "-noholdout"
         return DataSplits(out["train"], out["val"], out["test"], info)
 
 
