@@ -123,7 +123,7 @@ class Leaderboard:
         values = [r.mean if metric == self.primary_metric else r.secondary.get(metric) for r in self.rows]
         finite = [v for v in values if v is not None and math.isfinite(v)]
         unbounded = bool(set(re.split(r"[^a-z0-9]+", metric.lower())) & _ERROR_RATE_TOKENS)  # WER can pass 100%
-        return 100.0 if finite and all(0.0 <= v and (unbounded or v <= 1.0) for v in finite) else 1.0
+        return 100.0 if finite and all(v >= 0.0 and (unbounded or v <= 1.0) for v in finite) else 1.0
 
     def metric_label(self, metric: str) -> str:
         """``accuracy (%) ↑``: the metric, its unit when shown in percent, and its direction."""
