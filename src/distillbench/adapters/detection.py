@@ -13,7 +13,9 @@ of every FPN level, which logit distillation needs. FPN features reach feature m
 forward hooks on the module paths the task card names (e.g. ``backbone.fpn.layer_blocks.0``).
 
 Quality: :func:`~distillbench.adapters.coco_eval.coco_metrics` (pycocotools COCOeval: mAP@[.5:.95],
-AP50, AP75, AP by size). Speed: images/s and latency at the data's resolution for the full
+AP50, AP75, AP by size). Predictions: per test image its ``image_id``, the ground truth
+(``reference``: ``x1, y1, x2, y2`` boxes and COCO category ids) and the detections after NMS
+(``prediction``: boxes, scores, category ids), exactly what COCOeval was given. Speed: images/s and latency at the data's resolution for the full
 inference pass, post-processing and NMS included.
 """
 
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
+from distillbench.adapters.base import PREDICTIONS, Batch, DataSplits, ModelOutput, TaskAdapter
 from distillbench.adapters.coco_eval import coco_metrics
 from distillbench.data.base import build_source
 from distillbench.errors import ConfigError
@@ -143,15 +145,25 @@ class Detection(TaskAdapter):
                 det_scores.append(o["scores"].float().cpu().numpy())
                 det_labels.append(o["labels"].cpu().numpy())
         keep = gt_labels >= 0
-        return coco_metrics(
-            image_ids.tolist(),
-            [b[k].numpy() for b, k in zip(gt_boxes, keep, strict=True)],
-            [lbl[k].numpy() for lbl, k in zip(gt_labels, keep, strict=True)],
-            det_boxes,
-            det_scores,
-            det_labels,
-            self._category_ids,
-        )
+        gt_b = [b[k].numpy() for b, k in zip(gt_boxes, keep, strict=True)]
+        gt_l = [lbl[k].numpy() for lbl, k in zip(gt_labels, keep, strict=True)]
+        out = coco_metrics(image_ids.tolist(), gt_b, gt_l, det_boxes, det_scores, det_labels, self._category_ids)
+        cat = self._category_ids
+        out[PREDICTIONS] = [
+            {
+                "id": int(image_id),
+                "reference": {"boxes": gb.tolist(), "category_ids": [int(cat[int(c)]) for c in gl.tolist()]},
+                "prediction": {
+                    "boxes": db.tolist(),
+                    "scores": sc.tolist(),
+                    "category_ids": [int(cat[int(c)]) for c in dl.tolist()],
+                },
+            }
+            for image_id, gb, gl, db, sc, dl in zip(
+                image_ids.tolist(), gt_b, gt_l, det_boxes, det_scores, det_labels, strict=True
+            )
+        ]
+        return out
 
     def example_inputs(self, data: DataSplits, batch_size: int) -> Batch:
         x, _, _, _ = self._as_tensors(data.test)
