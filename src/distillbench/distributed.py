@@ -11,7 +11,8 @@ single-process step on the whole batch (Li et al. 2020, *PyTorch Distributed: Ex
 Accelerating Data Parallel Training*). The global loss is all-reduced for logging and the NaN
 check, so every rank stops together. Rank 0 hands the trained weights and statistics back through
 a file; evaluation and measurement then run in the job's process as usual. Rank 0 alone scores the
-validation split after each epoch (the others wait at a barrier) and hands back the best epoch's weights. The result records
+validation split after each epoch (the others wait at a barrier) and hands back the best epoch's
+weights too. The result records
 ``training.world_size``, ``training.effective_batch_size`` (the global batch) and
 ``training.per_device_batch_size``.
 

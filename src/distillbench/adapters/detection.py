@@ -15,8 +15,8 @@ forward hooks on the module paths the task card names (e.g. ``backbone.fpn.layer
 Quality: :func:`~distillbench.adapters.coco_eval.coco_metrics` (pycocotools COCOeval: mAP@[.5:.95],
 AP50, AP75, AP by size). Predictions: per test image its ``image_id``, the ground truth
 (``reference``: ``x1, y1, x2, y2`` boxes and COCO category ids) and the detections after NMS
-(``prediction``: boxes, scores, category ids), exactly what COCOeval was given. Speed: images/s and latency at the data's resolution for the full
-inference pass, post-processing and NMS included.
+(``prediction``: boxes, scores, category ids), exactly what COCOeval was given. Speed: images/s
+and latency at the data's resolution for the full inference pass, post-processing and NMS included.
 """
 
 from __future__ import annotations

@@ -101,4 +101,3 @@ class ImageClassification(TaskAdapter):
     def describe_inputs(self, data: DataSplits) -> str:
         i = data.info
         return f"{i['in_channels']}x{i['image_size']}x{i['image_size']} images"
-

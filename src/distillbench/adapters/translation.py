@@ -16,9 +16,10 @@ sources once and caches them beside the teacher.
 Quality (:mod:`distillbench.adapters.translation_metrics`): detokenised hypotheses from beam search
 (``NUM_BEAMS``) and from greedy decoding are scored with sacreBLEU (Post 2018) and chrF (Popović 2015),
 with the sacrebleu signatures and bootstrap 95% intervals. Predictions: per test sentence its row, the
-source, the raw reference, the beam hypothesis (``prediction``) and the greedy one (``greedy``). Speed: greedy decoding is the primary
-throughput (sentences/s); beam search is a second pass at the same batch; generated tokens/s for
-both; batch-1 latency p50/p90/p99 cycles through ``LATENCY_SENTENCES`` unpadded test sentences.
+source, the raw reference, the beam hypothesis (``prediction``) and the greedy one (``greedy``). Speed:
+greedy decoding is the primary throughput (sentences/s); beam search is a second pass at the same batch;
+generated tokens/s for both; batch-1 latency p50/p90/p99 cycles through ``LATENCY_SENTENCES`` unpadded
+test sentences.
 """
 
 from __future__ import annotations
