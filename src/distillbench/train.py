@@ -172,6 +172,8 @@ def train_model(
             saved = None
     if saved is not None:
         first_epoch, step, stats = saved["epoch"], saved["step"], resumed
+        missing = first_epoch - len(stats.val_history)  # a checkpoint from before validation was tracked
+        stats.val_history = [None] * max(0, missing) + stats.val_history[:first_epoch]
         set_rng_state(saved["rng"])
         log.info("%s: resuming from the checkpoint of epoch %d (%s)", names[0], first_epoch, checkpoint)
     runner_model = ddp.wrap(model, device) if world > 1 else model

@@ -153,3 +153,17 @@ def test_a_teacher_card_selecting_best_val_records_both_epochs(tmp_path, write) 
     assert cached.training["cached"] is True and cached.quality["epochs"] == q["epochs"]
     with pytest.raises(ConfigError, match="select"):
         load_card(str(write("tasks/bad.yaml", text.replace("select: best_val", "select: best"))))
+
+
+def test_only_a_non_default_selection_changes_the_teacher_cache_key() -> None:
+    """Teachers cached before ``select``/``val_every`` existed keep their keys (checked against commit fafb150:
+    digits -> digits-1f648b2799a84c4c for cache /c, data version v1); choosing best_val trains another teacher."""
+    from distillbench.worker import teacher_cache_path, train_config
+
+    card = load_card("digits")
+    job = smoke_job("digits", "teacher", None, "/c")
+    cfg = train_config(card, card.teacher, card.teacher_train, False)
+    key = teacher_cache_path(job, card, cfg, "v1")
+    assert teacher_cache_path(job, card, replace(cfg, select="last", val_every=1), "v1") == key
+    assert teacher_cache_path(job, card, replace(cfg, select="best_val"), "v1") != key
+    assert teacher_cache_path(job, card, replace(cfg, val_every=2), "v1") != key
