@@ -254,6 +254,14 @@ def report(
     alpha: Annotated[
         float, typer.Option(help="Significance level of the Δ verdicts (Welch's t-test over seeds).")
     ] = 0.05,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute",
+            help="Instead of tables: recompute every quality figure from the saved predictions with scikit-learn, "
+            "sacrebleu, jiwer and pycocotools and say per job whether it equals the record (exit 1 if any differs).",
+        ),
+    ] = False,
 ) -> None:
     """Write leaderboard tables from recorded results (corrupt lines are reported and skipped).
 
@@ -262,6 +270,7 @@ def report(
       distillbench report runs/default
       distillbench report runs/default/results.jsonl --format md,tex --out paper/
       distillbench report runs/default --paper --plots   # + paper.md/.tex and plots/*.png/.svg
+      distillbench report runs/default --recompute       # check every figure against its predictions
     """
     from distillbench.report import build_leaderboards, write_reports
     from distillbench.results import read_results
@@ -274,6 +283,13 @@ def report(
         err.print(f"[yellow]warning:[/yellow] {problem}", markup=True, highlight=False)
     if not loaded.records:
         raise DistillbenchError(f"{run_dir}: no valid results to report")
+    if recompute:
+        from distillbench.report.recompute import check_run, render, summary
+
+        checks = check_run(loaded.records, run_dir if run_dir.is_dir() else run_dir.parent)
+        Console(width=max(console.width, 140), soft_wrap=False).print(render(checks))
+        console.print(summary(checks), markup=False, highlight=False)
+        raise typer.Exit(1 if any(c.status == "differs" for c in checks) else 0)
     target = out or (run_dir if run_dir.is_dir() else run_dir.parent)
     boards = build_leaderboards(loaded.records, alpha=alpha)
     paths = write_reports(boards, target, list(formats))

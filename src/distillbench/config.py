@@ -21,6 +21,8 @@ from distillbench.errors import ConfigError
 from distillbench.yamlio import YamlMap, load_yaml
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+#: which epoch's weights a trained model keeps (TrainConfig.select)
+SELECTIONS = ("last", "best_val")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -65,6 +67,12 @@ class TrainConfig:
     #: image augmentation of the training batches (image_classification only; data/augment.py), the keys of
     #: :class:`Augment` (kept as plain data so records and checkpoints hold no custom classes); None: none
     augment: dict[str, Any] | None = None
+    #: which epoch's weights the result (and a teacher's distillation) uses: ``last`` (the end of the fixed
+    #: schedule, the default: no held-out data picks it) or ``best_val`` (the epoch with the best primary metric
+    #: on the validation split); both are evaluated on test and recorded (see epochs.py)
+    select: str = "last"
+    #: evaluate the validation split every this many epochs (the last epoch always); 0: never (``last`` only)
+    val_every: int = 1
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
@@ -86,6 +94,12 @@ class TrainConfig:
         return Augment(**self.augment) if self.augment is not None else None
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
+        if self.select not in SELECTIONS:
+            raise ValueError(f"select must be one of {', '.join(SELECTIONS)}, got {self.select!r}")
+        if self.val_every < 0:
+            raise ValueError(f"val_every must be 0 (never) or a positive number of epochs, got {self.val_every}")
+        if self.select == "best_val" and not self.val_every:
+            raise ValueError("select: best_val needs the validation split evaluated (val_every >= 1)")
 
 
 @dataclass

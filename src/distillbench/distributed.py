@@ -10,7 +10,9 @@ gradients are averaged across ranks with each share weighted by its size, so one
 single-process step on the whole batch (Li et al. 2020, *PyTorch Distributed: Experiences on
 Accelerating Data Parallel Training*). The global loss is all-reduced for logging and the NaN
 check, so every rank stops together. Rank 0 hands the trained weights and statistics back through
-a file; evaluation and measurement then run in the job's process as usual. The result records
+a file; evaluation and measurement then run in the job's process as usual. Rank 0 alone scores the
+validation split after each epoch (the others wait at a barrier) and hands back the best epoch's
+weights too. The result records
 ``training.world_size``, ``training.effective_batch_size`` (the global batch) and
 ``training.per_device_batch_size``.
 
@@ -126,7 +128,9 @@ def train_in_processes(nproc: int, model: nn.Module, device: torch.device, **tra
         blob = torch.load(out, map_location="cpu", weights_only=True)
     model.load_state_dict(blob["model"])
     model.to(device)
-    return TrainStats(**blob["stats"])
+    stats = TrainStats(**blob["stats"])
+    stats.best_state = blob.get("best_state") or None  # the validation-selected epoch's weights (epochs.py)
+    return stats
 
 
 def _rank_main(local_rank: int, world: int, port: int, out: str, payload: dict[str, Any]) -> None:
@@ -158,7 +162,8 @@ def _rank_main(local_rank: int, world: int, port: int, out: str, payload: dict[s
         stats = train_model(payload["kwargs"].pop("adapter"), model, device=device, **payload["kwargs"])
         if local_rank == 0:
             state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-            torch.save({"model": state, "stats": stats.to_dict() | {"step_losses": stats.step_losses}}, out)
+            blob = {"model": state, "stats": stats.to_dict() | {"step_losses": stats.step_losses}}
+            torch.save(blob | {"best_state": stats.best_state or {}}, out)
         dist.barrier()
     finally:
         dist.destroy_process_group()

@@ -7,7 +7,8 @@ forward pass, so no method ever edits a model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
@@ -56,6 +57,16 @@ class FeatureHooks:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Forward passes inside capture nothing (e.g. a validation pass between training epochs)."""
+        self.__exit__()
+        try:
+            yield
+        finally:
+            self.features = {}
+            self.__enter__()
 
     def take(self) -> dict[str, torch.Tensor]:
         """Features of the last forward pass (and forget them)."""

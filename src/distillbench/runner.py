@@ -25,6 +25,7 @@ from distillbench.config import load_suite, to_plain
 from distillbench.errors import DistillbenchError
 from distillbench.jobs import Job, expand_jobs
 from distillbench.paths import default_cache_dir, use_cache_root
+from distillbench.predictions import adopt as adopt_predictions
 from distillbench.results import RESULTS_FILE, Result, append_result, read_results
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ def _run_suite(
 
     def record(job: Job, result: Result) -> None:
         """Append one finished job's result (this process is the only writer), then report it."""
+        adopt_predictions(result.config, run_dir)  # <run_dir>/predictions/<job_id>.jsonl.gz, before the record
         append_result(results_file, result)
         remove_checkpoint(student_checkpoint(job.cache_dir, job.job_id))  # recorded: nothing left to resume
         summary.ran += 1

@@ -6,6 +6,13 @@ method names. SGD or AdamW, cosine or constant schedule with optional linear war
 for bf16/fp16 (with a gradient scaler for fp16 on CUDA). A NaN/inf loss stops training with an
 error naming the epoch and step. Optional per-epoch checkpoints (checkpoint.py) make a killed job
 resume where it stopped; inside a process group the same loop trains with DDP (distributed.py).
+
+After every ``val_every``-th epoch (and the last) the adapter's ``evaluate`` scores the validation split;
+the weights of the epoch with the best primary metric are kept on the CPU (``TrainStats.best_state``,
+checkpointed with the rest), so the worker can test both the last and the validation-selected epoch
+(epochs.py; early-stopping-style model selection on held-out data, Prechelt 1998, "Early Stopping — But
+When?"). The validation pass leaves the random number streams as they were, so training itself does not
+depend on how often it is validated.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from distillbench import distributed as ddp
 from distillbench.adapters.base import DataSplits, TaskAdapter
 from distillbench.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from distillbench.config import TrainConfig
+from distillbench.epochs import best_epoch, val_curve
 from distillbench.errors import ConfigError
 from distillbench.features import FeatureHooks
 from distillbench.measure import autocast
@@ -55,10 +63,19 @@ class TrainStats:
     resumed_from_epoch: int | None = None
     #: the global loss of every step (kept for tests and logs, not written into results)
     step_losses: list[float] = field(default_factory=list)
+    #: per epoch: the adapter's metrics on the validation split after it (None where not evaluated)
+    val_history: list[dict[str, float] | None] = field(default_factory=list)
+    #: the epoch (1-based) with the best primary validation metric (earliest on ties); None without validation
+    best_epoch: int | None = None
+    #: seconds spent on validation passes (inside wall_time_s, left out of samples_per_s)
+    val_time_s: float = 0.0
+    #: the best epoch's weights on the CPU (for the worker and checkpoints, not written into results)
+    best_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out.pop("step_losses")
+        out.pop("best_state")
         return out
 
 
@@ -152,12 +169,15 @@ def train_model(
     if saved is not None:
         try:
             resumed = TrainStats(**{**saved["stats"], "resumed_from_epoch": saved["epoch"]})
+            resumed.best_state = saved.get("best_state") or None
             model.load_state_dict(saved["model"])
         except (TypeError, KeyError, RuntimeError) as exc:  # written by another distillbench version
             log.warning("ignoring checkpoint %s (%s); training from the start", checkpoint, exc)
             saved = None
     if saved is not None:
         first_epoch, step, stats = saved["epoch"], saved["step"], resumed
+        missing = first_epoch - len(stats.val_history)  # a checkpoint from before validation was tracked
+        stats.val_history = [None] * max(0, missing) + stats.val_history[:first_epoch]
         set_rng_state(saved["rng"])
         log.info("%s: resuming from the checkpoint of epoch %d (%s)", names[0], first_epoch, checkpoint)
     runner_model = ddp.wrap(model, device) if world > 1 else model
@@ -229,16 +249,53 @@ def train_model(
                     progress(step, total, f"epoch {epoch + 1}/{cfg.epochs} loss {epoch_loss / n_batches:.4f}")
             stats.epoch_losses.append(epoch_loss / max(1, n_batches))
             stats.loss_parts = {k: v / max(1, n_batches) for k, v in epoch_parts.items()}
+            if cfg.val_every and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
+                with s_hooks.paused():
+                    _validate(adapter, model, data, device, amp, stats, rank, world)
+            else:
+                stats.val_history.append(None)
             if checkpoint is not None:
                 stats.wall_time_s = time.perf_counter() - start
                 _save_epoch(checkpoint, checkpoint_key, epoch + 1, step, model, method, optimizer, scaler, stats, rank)
                 ddp.barrier(world)
     stats.wall_time_s = time.perf_counter() - start
     stats.steps, stats.epochs = step, cfg.epochs
-    stats.samples_per_s = stats.samples / stats.wall_time_s if stats.wall_time_s > 0 else 0.0
+    train_s = stats.wall_time_s - stats.val_time_s
+    stats.samples_per_s = stats.samples / train_s if train_s > 0 else 0.0
     stats.final_loss = stats.epoch_losses[-1] if stats.epoch_losses else float("nan")
     model.eval()
     return stats
+
+
+def _validate(
+    adapter: TaskAdapter,
+    model: nn.Module,
+    data: DataSplits,
+    device: torch.device,
+    amp: Callable[[], Any],
+    stats: TrainStats,
+    rank: int,
+    world: int,
+) -> None:
+    """Score the validation split after an epoch (first process only) and keep the best epoch's weights."""
+    metrics: dict[str, float] | None = None
+    if rank == 0:
+        start = time.perf_counter()
+        streams = rng_state()  # evaluation must not move the training's random streams
+        model.eval()
+        try:
+            out = adapter.evaluate(model, data.val, device, amp)
+        finally:
+            model.train()
+            set_rng_state(streams)
+        metrics = {k: float(out[k]) for k in adapter.metrics if out.get(k) is not None}
+        stats.val_time_s += time.perf_counter() - start
+    stats.val_history.append(metrics)
+    best = best_epoch(val_curve(stats.val_history, adapter.metric), adapter.metrics[adapter.metric])
+    if rank == 0 and best == len(stats.val_history) and best != stats.best_epoch:
+        stats.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    stats.best_epoch = best
+    ddp.barrier(world)
 
 
 def _save_epoch(
@@ -265,6 +322,7 @@ def _save_epoch(
         "optimizer": optimizer.state_dict() if optimizer is not None else {},
         "scaler": scaler.state_dict(),
         "stats": stats.to_dict() | {"step_losses": list(stats.step_losses), "resumed_from_epoch": None},
+        "best_state": stats.best_state or {},
         "rng": rng_state(),
     }
     save_checkpoint(path, state)

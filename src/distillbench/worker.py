@@ -5,8 +5,10 @@ once per architecture by the card's speed job (speed_job.py), which this module 
 
 Runs inside a fresh process (see runner.py) so one job's memory never leaks into the next, but is
 plain code that tests can also call in-process. Teachers are cached under
-``<cache_dir>/teachers/<card>-<hash>.pt`` (state dict + training metadata, loaded with
-``weights_only=True``) and reused by every student job and every later run.
+``<cache_dir>/teachers/<card>-<hash>.pt`` (the selected epoch's state dict, both epochs' weights when the
+best validation epoch is not the last, training metadata; loaded with ``weights_only=True``) and reused
+by every student job and every later run. Every job tests its last and its validation-selected epoch
+(epochs.py) and saves the selected one's test predictions (predictions.py).
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from distillbench.config import (
 )
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
+from distillbench.epochs import evaluate_epochs, selected_weights
 from distillbench.jobs import Job
 from distillbench.methods.base import build_method
 from distillbench.models.shrink import init_from_teacher
 from distillbench.paths import use_cache_root
+from distillbench.predictions import write_predictions
 from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
@@ -54,10 +58,15 @@ def train_config(card: TaskCard, model: ModelConfig, base: TrainConfig, smoke: b
     return replace(cfg, **SMOKE_TRAIN) if smoke else cfg
 
 
+#: train options whose default values leave teacher cache keys as they were before the options existed
+_CACHE_NEUTRAL = {"select": "last", "val_every": 1}
+
+
 def teacher_cache_path(job: Job, card: TaskCard, cfg: TrainConfig, data_version: str) -> Path:
     teacher = {k: v for k, v in to_plain(card.teacher).items() if k != "init"}  # keeps caches made before 'init'
+    train = {k: v for k, v in to_plain(cfg).items() if _CACHE_NEUTRAL.get(k, ...) != v}  # and before 'select'
     code = [job.code] if job.code else []  # the code fingerprint: a code change retrains the teacher
-    key = config_hash(card.task, card.data, teacher, cfg, card.teacher_seed, job.precision, data_version, *code)
+    key = config_hash(card.task, card.data, teacher, train, card.teacher_seed, job.precision, data_version, *code)
     return Path(job.cache_dir) / "teachers" / f"{card.name}-{key}.pt"
 
 
@@ -91,9 +100,11 @@ def get_teacher(
         checkpoint_key=path.stem,
     )
     training = {**stats.to_dict(), "config": cfg.__dict__}
+    weights = selected_weights(model, training, stats.best_state, cfg.select)
+    model.load_state_dict(weights["state_dict"])  # students learn from the selected epoch
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "training": training}, tmp)
+    torch.save({**weights, "training": training}, tmp)
     os.replace(tmp, path)
     remove_checkpoint(checkpoint)  # the cached teacher is the durable result now
     return model.eval(), {**training, "cached": False, "cache_path": str(path)}
@@ -119,6 +130,16 @@ def _train(
     return train_model(adapter, model, data, cfg, method, **kwargs)
 
 
+def _teacher_epochs(model: nn.Module, cache_file: str) -> dict[str, torch.Tensor] | None:
+    """Put the teacher's last-epoch weights into ``model``; return its best epoch's (None: the last is the best)."""
+    blob = torch.load(cache_file, map_location="cpu", weights_only=True)
+    epochs = blob.get("epoch_weights")
+    if not epochs:
+        return None
+    model.load_state_dict(epochs["last"])
+    return epochs["best_val"]
+
+
 def run_job(job: Job, progress: Progress | None = None) -> Result:
     """Train (or load) and evaluate the job's model, or time the card's architectures; return its Result."""
     with use_policy(SafetyPolicy(trust_remote_code=job.trust_remote_code)), use_cache_root(job.cache_dir or None):
@@ -137,9 +158,11 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
     amp = lambda: measure.autocast(device, job.precision)  # noqa: E731
     teacher, teacher_training = None, {}
     method_options: dict[str, Any] | None = None
+    best_state = None
     if job.role == "teacher":
         model, training = get_teacher(job, card, adapter, data, device, progress)
         model_cfg = card.teacher
+        best_state = _teacher_epochs(model, training["cache_path"])
     else:
         model_cfg = card.student(job.model_name)
         method_options = card.methods.get(job.method or "", {})
@@ -173,12 +196,19 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             checkpoint_key=job.job_id,
         )
         training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False, "init": init}
+        best_state = stats.best_state
         del teacher  # free its memory before evaluating the student
     model = model.to(device).eval()
     if progress:
         progress(0, 0, "evaluating")
-    quality = adapter.evaluate(model, data.test, device, amp)
-    quality["val"] = {k: v for k, v in adapter.evaluate(model, data.val, device, amp).items() if k in adapter.metrics}
+    quality, predictions = evaluate_epochs(
+        *(adapter, model, data, device, amp),
+        select=training["config"].get("select", "last"),
+        history=training.get("val_history") or [],
+        best=training.get("best_epoch"),
+        best_state=best_state,
+    )
+    del best_state
     return Result(
         **job.identity(card),
         primary_metric=adapter.metric,
@@ -195,6 +225,7 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             "teacher_training": {k: teacher_training.get(k) for k in ("cached", "cache_path")} or None,
             "card": card.path,
             "card_hash": job.card_hash,
+            "predictions": write_predictions(job.cache_dir, job.job_id, predictions) if predictions else None,
         },
         config_hash=job.card_hash,
         env=collect_env(device),

@@ -66,13 +66,19 @@ def test_killed_training_resumes_from_its_last_epoch_and_ends_the_same(setup, tm
     seed_everything(1)
     with pytest.raises(Killed):
         _train(setup, killed, ckpt, kill_in_third_epoch)
-    assert load_checkpoint(ckpt, "job-1")["epoch"] == 2
+    saved = load_checkpoint(ckpt, "job-1")
+    assert saved["epoch"] == 2 and len(saved["stats"]["val_history"]) == 2 and saved["best_state"]
     resumed_model = copy.deepcopy(student)  # a fresh process: weights as built, not as trained
     seed_everything(1)
     resumed = _train(setup, resumed_model, ckpt)
     assert resumed.resumed_from_epoch == 2 and full.resumed_from_epoch is None
     assert resumed.steps == full.steps == 9 and resumed.samples == full.samples
     assert resumed.epoch_losses == pytest.approx(full.epoch_losses, abs=1e-6)
+    # the validation curve and the best epoch's weights survive the kill (epochs 1-2 come from the checkpoint)
+    assert len(full.val_history) == 3 and resumed.val_history == full.val_history
+    assert resumed.best_epoch == full.best_epoch is not None
+    for k, v in full.best_state.items():
+        assert torch.allclose(v.float(), resumed.best_state[k].float(), atol=1e-6)
     for a, b in zip(reference.state_dict().values(), resumed_model.state_dict().values(), strict=True):
         assert torch.allclose(a.float(), b.float(), atol=1e-6)
     assert sorted(p.name for p in ckpt.parent.iterdir()) == ["job-1.pt"]  # no temporary files left behind

@@ -58,6 +58,10 @@ def test_two_gloo_processes_match_one_process_on_the_same_global_batch() -> None
     assert (one.world_size, two.world_size) == (1, 2)
     assert one.effective_batch_size == two.effective_batch_size == 64 and two.per_device_batch_size == 32
     assert len(one.step_losses) == len(two.step_losses) == 12 and two.samples == one.samples
+    # rank 0 scores the validation split after each epoch and hands back the best epoch's weights
+    assert len(two.val_history) == 2 and two.best_epoch is not None and two.best_state is not None
+    for a, b in zip(one.val_history, two.val_history, strict=True):  # same weights up to 1e-4: same predictions
+        assert b == pytest.approx(a, abs=1e-2)  # (at most one of the 180 validation digits may flip)
     loss_diff = max(abs(a - b) for a, b in zip(one.step_losses, two.step_losses, strict=True))
     weight_diff = max(
         (a - b).abs().max().item() for a, b in zip(model_1.parameters(), model_2.parameters(), strict=True)

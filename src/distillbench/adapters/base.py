@@ -2,8 +2,9 @@
 
 An adapter owns everything task-specific: loading splits as ``datasets.Dataset``, building
 models from a spec, batching, the forward pass (returning a :class:`ModelOutput` that methods
-understand), the task metric, and example inputs for speed measurement. Nothing outside
-``adapters/`` branches on the task.
+understand), the task metric (with the per-sample predictions it was computed from, so anyone can
+recompute it: ``distillbench report RUN --recompute``), and example inputs for speed measurement.
+Nothing outside ``adapters/`` branches on the task.
 """
 
 from __future__ import annotations
@@ -24,7 +25,21 @@ if TYPE_CHECKING:
 
     from distillbench.config import MeasureConfig, TaskCard
 
-__all__ = ["Batch", "DataSplits", "ModelOutput", "TaskAdapter", "example_rows", "grouped_order", "pad_ids"]
+__all__ = [
+    "PREDICTIONS",
+    "Batch",
+    "DataSplits",
+    "ModelOutput",
+    "TaskAdapter",
+    "example_rows",
+    "grouped_order",
+    "label_predictions",
+    "pad_ids",
+    "split_predictions",
+]
+
+#: the key of :meth:`TaskAdapter.evaluate`'s result that holds the per-sample predictions
+PREDICTIONS = "predictions"
 
 
 class TaskAdapter(ABC):
@@ -71,7 +86,13 @@ class TaskAdapter(ABC):
 
     @abstractmethod
     def evaluate(self, model: nn.Module, ds: Dataset, device: torch.device, autocast: Any) -> dict[str, Any]:
-        """Task metrics on a split (the model is already in eval mode on ``device``)."""
+        """Task metrics on a split (the model is already in eval mode on ``device``), plus its predictions.
+
+        Under :data:`PREDICTIONS` the dict holds one JSON-able dict per sample of ``ds``, in order:
+        ``{"id": ..., "reference": ..., "prediction": ...}`` and whatever else recomputing every metric
+        of the dict with the public libraries needs (e.g. detection scores). The worker pops the list
+        (:func:`split_predictions`) and saves it beside the results; it is never part of the record.
+        """
 
     @abstractmethod
     def example_inputs(self, data: DataSplits, batch_size: int) -> Batch:
@@ -110,6 +131,20 @@ class TaskAdapter(ABC):
         from distillbench.errors import ConfigError
 
         raise ConfigError(f"task {self.registry_name!r} has no teacher-generated targets (used by seq_kd methods)")
+
+
+def split_predictions(out: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``(metrics, predictions)`` of an :meth:`TaskAdapter.evaluate` result (an adapter without predictions: [])."""
+    metrics = dict(out)
+    return metrics, list(metrics.pop(PREDICTIONS, None) or [])
+
+
+def label_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict[str, int]]:
+    """Classification predictions: ``{"id": row in the split, "reference": true class, "prediction": predicted}``."""
+    return [
+        {"id": i, "reference": int(t), "prediction": int(p)}
+        for i, (t, p) in enumerate(zip(y_true.tolist(), y_pred.tolist(), strict=True))
+    ]
 
 
 def example_rows(lengths: Sequence[int], batch_size: int, latency_rows: int) -> list[int]:

@@ -13,8 +13,10 @@ of every FPN level, which logit distillation needs. FPN features reach feature m
 forward hooks on the module paths the task card names (e.g. ``backbone.fpn.layer_blocks.0``).
 
 Quality: :func:`~distillbench.adapters.coco_eval.coco_metrics` (pycocotools COCOeval: mAP@[.5:.95],
-AP50, AP75, AP by size). Speed: images/s and latency at the data's resolution for the full
-inference pass, post-processing and NMS included.
+AP50, AP75, AP by size). Predictions: per test image its ``image_id``, the ground truth
+(``reference``: ``x1, y1, x2, y2`` boxes and COCO category ids) and the detections after NMS
+(``prediction``: boxes, scores, category ids), exactly what COCOeval was given. Speed: images/s
+and latency at the data's resolution for the full inference pass, post-processing and NMS included.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
+from distillbench.adapters.base import PREDICTIONS, Batch, DataSplits, ModelOutput, TaskAdapter
 from distillbench.adapters.coco_eval import coco_metrics
 from distillbench.data.base import build_source
 from distillbench.errors import ConfigError
@@ -143,15 +145,24 @@ class Detection(TaskAdapter):
                 det_scores.append(o["scores"].float().cpu().numpy())
                 det_labels.append(o["labels"].cpu().numpy())
         keep = gt_labels >= 0
-        out = coco_metrics(
-            image_ids.tolist(),
-            [b[k].numpy() for b, k in zip(gt_boxes, keep, strict=True)],
-            [lbl[k].numpy() for lbl, k in zip(gt_labels, keep, strict=True)],
-            det_boxes,
-            det_scores,
-            det_labels,
-            self._category_ids,
-        )
+        gt_b = [b[k].numpy() for b, k in zip(gt_boxes, keep, strict=True)]
+        gt_l = [lbl[k].numpy() for lbl, k in zip(gt_labels, keep, strict=True)]
+        out = coco_metrics(image_ids.tolist(), gt_b, gt_l, det_boxes, det_scores, det_labels, self._category_ids)
+        cat = self._category_ids
+        out[PREDICTIONS] = [
+            {
+                "id": int(image_id),
+                "reference": {"boxes": gb.tolist(), "category_ids": [int(cat[int(c)]) for c in gl.tolist()]},
+                "prediction": {
+                    "boxes": db.tolist(),
+                    "scores": sc.tolist(),
+                    "category_ids": [int(cat[int(c)]) for c in dl.tolist()],
+                },
+            }
+            for image_id, gb, gl, db, sc, dl in zip(
+                image_ids.tolist(), gt_b, gt_l, det_boxes, det_scores, det_labels, strict=True
+            )
+        ]
         total = sum(len(b) for b in det_boxes)  # boxes after NMS: the post-processing cost grows with them
         out["output_count"] = {"unit": "boxes", "per_sample": total / max(1, len(det_boxes)), "total": total}
         return out

@@ -3,6 +3,7 @@
 Images come from a registered data source as uint8 (C, H, W) arrays; the adapter scales them to
 [0, 1] and standardises them with the training split's mean and std. Metrics use scikit-learn;
 the accuracy's 95% interval is a percentile bootstrap over test samples (Efron & Tibshirani 1993).
+Predictions: per sample its row index in the split, the true and the predicted class index.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter
+from distillbench.adapters.base import PREDICTIONS, Batch, DataSplits, ModelOutput, TaskAdapter, label_predictions
 from distillbench.data import augment
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
@@ -124,6 +125,7 @@ class ImageClassification(TaskAdapter):
             "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
             "accuracy_ci95": [lo, hi],
             "n_test": len(y_true),
+            PREDICTIONS: label_predictions(y_true, y_pred),
         }
 
     def example_inputs(self, data: DataSplits, batch_size: int) -> Batch:

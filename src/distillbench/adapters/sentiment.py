@@ -6,6 +6,7 @@ dynamically to the longest sequence in the batch. Training batches are random bu
 length (:func:`~distillbench.adapters.base.grouped_order`, as HF Trainer's ``group_by_length``), evaluation batches are
 length-sorted (which changes no prediction, only the padding work). Metrics use scikit-learn; the
 accuracy's 95% interval is a percentile bootstrap over test sentences (Efron & Tibshirani 1993).
+Predictions: per sentence its row index in the split, the true and the predicted label index.
 
 Speed is measured on the real length distribution: the throughput batch is a seeded random sample
 of test sentences (dynamic padding), and the batch-1 latency pass cycles through 64 sampled test
@@ -34,12 +35,14 @@ from torch import nn
 
 from distillbench.adapters.base import (
     GROUP_BATCHES,
+    PREDICTIONS,
     Batch,
     DataSplits,
     ModelOutput,
     TaskAdapter,
     example_rows,
     grouped_order,
+    label_predictions,
     pad_ids,
 )
 from distillbench.data.base import build_source
@@ -179,6 +182,7 @@ class SentimentClassification(TaskAdapter):
             "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
             "accuracy_ci95": [lo, hi],
             "n_test": len(y_true),
+            PREDICTIONS: label_predictions(y_true, y_pred),
         }
         if id(model) in self._teachers and self._data is not None and ds is self._data.test:
             ref = tfidf_reference(self._data)

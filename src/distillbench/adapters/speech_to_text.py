@@ -11,6 +11,8 @@ states unchanged. Evaluation: greedy CTC decoding, then WER/CER by jiwer with th
 (``asr_metrics``); the teacher's record also carries the always-empty transcript's WER (100%) as a
 reference row, and every model is also scored on the data source's real recorded test set when it has one
 (``quality["real_test"]``, reported separately, never mixed into the synthetic test figures).
+Predictions: per utterance its row, ``set`` (``main``, or ``real_test/<name>`` for a real test set) and the
+normalised reference and hypothesis, exactly the strings jiwer scored.
 
 Speed: throughput in utterances/s on a seeded sample of test utterances (padded to the longest in the
 batch), also given as audio seconds processed per second and its inverse, the real-time factor (RTF);
@@ -31,8 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from distillbench.adapters.asr_metrics import error_rates, greedy_decode
-from distillbench.adapters.base import Batch, DataSplits, ModelOutput, TaskAdapter, grouped_order
-from distillbench.data.audio import BLANK, NORMALISER, SAMPLE_RATE, VOCAB, encode
+from distillbench.adapters.base import PREDICTIONS, Batch, DataSplits, ModelOutput, TaskAdapter, grouped_order
+from distillbench.data.audio import BLANK, NORMALISER, SAMPLE_RATE, VOCAB, encode, normalise
 from distillbench.data.base import build_source
 from distillbench.models.spec import build_model
 from distillbench.registry import TASKS
@@ -203,6 +205,7 @@ class SpeechToText(TaskAdapter):
         out = error_rates(refs, hyps)
         out["n_test"] = len(refs)
         out["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps, strict=True))[:5]]
+        out[PREDICTIONS] = transcript_rows("main", refs, hyps)
         if ds is self._test:
             if id(model) in self._teachers:
                 out["reference"] = {"empty_transcript": error_rates(refs, [""] * len(refs), bootstrap=False)}
@@ -213,6 +216,7 @@ class SpeechToText(TaskAdapter):
                     "n": len(r),
                     "examples": [{"ref": a, "hyp": b} for a, b in list(zip(r, h, strict=True))[:3]],
                 }
+                out[PREDICTIONS] += transcript_rows(f"real_test/{name}", r, h)
         return out
 
     # ------------------------------------------------------------------ speed
@@ -261,6 +265,14 @@ class SpeechToText(TaskAdapter):
             f"zero-padded to the longest in the batch; batch-1 latency over {LATENCY_UTTERANCES} unpadded utterances; "
             "log-mel front end included"
         )
+
+
+def transcript_rows(name: str, refs: list[str], hyps: list[str]) -> list[dict[str, Any]]:
+    """Prediction rows of one test set: the normalised reference and hypothesis per utterance."""
+    return [
+        {"id": i, "set": name, "reference": normalise(r), "prediction": normalise(h)}
+        for i, (r, h) in enumerate(zip(refs, hyps, strict=True))
+    ]
 
 
 def ctc_loss(logits: torch.Tensor, frames: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,11 @@ sources once and caches them beside the teacher.
 
 Quality (:mod:`distillbench.adapters.translation_metrics`): detokenised hypotheses from beam search
 (``NUM_BEAMS``) and from greedy decoding are scored with sacreBLEU (Post 2018) and chrF (Popović 2015),
-with the sacrebleu signatures and bootstrap 95% intervals. Speed: greedy decoding is the primary
-throughput (sentences/s); beam search is a second pass at the same batch; generated tokens/s for
-both; batch-1 latency p50/p90/p99 cycles through ``LATENCY_SENTENCES`` unpadded test sentences.
+with the sacrebleu signatures and bootstrap 95% intervals. Predictions: per test sentence its row, the
+source, the raw reference, the beam hypothesis (``prediction``) and the greedy one (``greedy``). Speed:
+greedy decoding is the primary throughput (sentences/s); beam search is a second pass at the same batch;
+generated tokens/s for both; batch-1 latency p50/p90/p99 cycles through ``LATENCY_SENTENCES`` unpadded
+test sentences.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from distillbench.adapters.base import (
+    PREDICTIONS,
     Batch,
     DataSplits,
     ModelOutput,
@@ -236,10 +239,17 @@ class Translation(TaskAdapter):
         out["output_count"] = {"unit": "tokens", "per_sample": total / max(1, len(ids)), "total": total}
         out["decoding"] = decode_settings(NUM_BEAMS, self._new_tokens)
         out["n_test"] = len(refs)
+        rows = [
+            {"id": i, "source": s, "reference": r, "prediction": h}
+            for i, (s, r, h) in enumerate(zip(ds["source"], refs, beam, strict=True))
+        ]
+        out[PREDICTIONS] = rows
         if self._data is not None and ds is self._data.test:
             greedy = self.tokenizer.decode(self.translate(model, ds, device, 1, autocast))
             g = score(greedy, refs)
             out.update(bleu_greedy=g["bleu"], chrf_greedy=g["chrf"], greedy=g)
+            for row, h in zip(rows, greedy, strict=True):
+                row["greedy"] = h
             out["examples"] = [
                 {"source": s, "reference": r, "beam": h}
                 for s, r, h in zip(ds["source"][:3], refs[:3], beam[:3], strict=True)
