@@ -40,6 +40,7 @@ from distillbench.errors import ConfigError
 from distillbench.features import FeatureHooks
 from distillbench.measure import autocast
 from distillbench.methods.base import DistillMethod
+from distillbench.teacher_outputs import TeacherOutputs
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -133,6 +134,7 @@ def train_model(
     progress: Progress | None = None,
     checkpoint: Path | None = None,
     checkpoint_key: str = "",
+    teacher_outputs: TeacherOutputs | None = None,
 ) -> TrainStats:
     """Train ``model`` in place with ``method`` (``no_kd`` for plain supervised training).
 
@@ -140,13 +142,15 @@ def train_model(
     it exists with the same ``checkpoint_key``. Inside an initialised process group (see
     distributed.py) the model is trained with DDP: each process takes its share of every global batch
     of ``cfg.batch_size`` samples, and gradients are averaged so a step equals one on the whole batch.
+    With ``teacher_outputs`` (teacher_outputs.py) the teacher is not run: each batch's outputs are looked
+    up by ``batch["index"]``.
     """
-    if method.needs_teacher and teacher is None:
+    if method.needs_teacher and teacher is None and teacher_outputs is None:
         raise ValueError(f"method {method.registry_name!r} needs a teacher")
     s_paths = feature_paths(method, student_features or {}, names[0])
     t_paths = feature_paths(method, teacher_features or {}, names[1]) if method.needs_teacher else {}
     model.to(device).train()
-    if teacher is not None and method.needs_teacher:
+    if teacher is not None and method.needs_teacher and teacher_outputs is None:
         teacher.to(device).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
@@ -183,7 +187,8 @@ def train_model(
     runner_model = ddp.wrap(model, device) if world > 1 else model
     start = time.perf_counter() - stats.wall_time_s
     with FeatureHooks(model, s_paths, names[0]) as s_hooks, contextlib.ExitStack() as stack:
-        t_hooks = stack.enter_context(FeatureHooks(teacher, t_paths, names[1])) if t_paths and teacher else None
+        online = teacher is not None and teacher_outputs is None
+        t_hooks = stack.enter_context(FeatureHooks(teacher, t_paths, names[1])) if t_paths and online else None
         for epoch in range(first_epoch, cfg.epochs):
             method.on_epoch_start(epoch, cfg.epochs)
             epoch_loss, epoch_parts, n_batches = 0.0, {}, 0
@@ -198,7 +203,9 @@ def train_model(
                 n_local = len(next(iter(batch.values())))
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 t_out = None
-                if method.needs_teacher:
+                if method.needs_teacher and teacher_outputs is not None:
+                    t_out = teacher_outputs.lookup(batch["index"], device)
+                elif method.needs_teacher:
                     with torch.no_grad(), amp():
                         t_out = adapter.forward(teacher, batch)
                     if t_hooks:

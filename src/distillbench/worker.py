@@ -46,6 +46,7 @@ from distillbench.predictions import write_predictions
 from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
+from distillbench.teacher_outputs import load_or_build
 from distillbench.train import TrainStats, seed_everything, train_model
 
 log = logging.getLogger(__name__)
@@ -171,12 +172,37 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
         if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
             data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device)
+        cfg = train_config(card, model_cfg, card.student_train, job.smoke)
+        outputs, outputs_record = None, {"source": "none", "reason": f"method {job.method!r} does not read the teacher"}
+        if method.needs_teacher and teacher is not None:  # once per teacher and data: teacher_outputs.py
+            outputs, outputs_record = load_or_build(
+                adapter,
+                teacher,
+                data,
+                method=method,
+                augment=cfg.augment,
+                teacher_training=teacher_training,
+                teacher_features=card.teacher.features,
+                data_key={
+                    "task": card.task,
+                    "data": to_plain(card.data),
+                    "version": data.info.get("version"),
+                    "train": len(data.train),
+                    "smoke": job.smoke,
+                    "teacher_targets": method.teacher_targets,
+                },
+                cache_dir=job.cache_dir,
+                card_name=card.name,
+                batch_size=cfg.batch_size,
+                device=device,
+                precision=job.precision,
+                amp=amp,
+            )
         seed_everything(job.seed)
         model = adapter.build_model(model_cfg.model, data)
         init = init_from_teacher(model, teacher) if model_cfg.init == "teacher" else {"from": "random"}
-        if not method.needs_teacher:
-            teacher = None  # only needed for the initial weights
-        cfg = train_config(card, model_cfg, card.student_train, job.smoke)
+        if not method.needs_teacher or outputs is not None:
+            teacher = None  # only needed for the initial weights (or its outputs, now cached)
         stats: TrainStats = _train(
             job,
             adapter,
@@ -194,8 +220,10 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             progress=progress,
             checkpoint=student_checkpoint(job.cache_dir, job.job_id),  # removed by the runner once recorded
             checkpoint_key=job.job_id,
+            teacher_outputs=outputs,
         )
         training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False, "init": init}
+        training["teacher_outputs"] = outputs_record
         best_state = stats.best_state
         del teacher  # free its memory before evaluating the student
     model = model.to(device).eval()

@@ -68,7 +68,11 @@ class TaskAdapter(ABC):
 
     @abstractmethod
     def batches(self, ds: Dataset, batch_size: int, shuffle: bool = False, seed: int = 0) -> Iterator[Batch]:
-        """Yield batches of tensors (on CPU) from a split."""
+        """Yield batches of tensors (on CPU) from a split.
+
+        Every batch holds ``"index"``: a long tensor of each sample's row index in ``ds``, so methods and the
+        training loop can look things up per sample (cached teacher outputs, memory banks); models never read it.
+        """
 
     def train_batches(self, ds: Dataset, cfg: Any, seed: int = 0) -> Iterator[Batch]:
         """The training loop's shuffled batches for one epoch under train config ``cfg`` (a TrainConfig).

@@ -116,9 +116,10 @@ class Detection(TaskAdapter):
     def batches(self, ds: Any, batch_size: int, shuffle: bool = False, seed: int = 0) -> Iterator[Batch]:
         x, boxes, labels, _ = self._as_tensors(ds)
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)) if shuffle else None
+        order = order if order is not None else torch.arange(len(x))
         for start in range(0, len(x), batch_size):
-            idx = order[start : start + batch_size] if order is not None else slice(start, start + batch_size)
-            yield {"x": x[idx].float() / 255.0, "boxes": boxes[idx], "labels": labels[idx]}
+            idx = order[start : start + batch_size]  # the rows' indices in the split, for per-sample look-ups
+            yield {"x": x[idx].float() / 255.0, "boxes": boxes[idx], "labels": labels[idx], "index": idx}
 
     @staticmethod
     def targets(batch: Batch) -> list[dict[str, torch.Tensor]]:

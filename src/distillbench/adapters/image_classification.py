@@ -99,9 +99,10 @@ class ImageClassification(TaskAdapter):
     def batches(self, ds: Any, batch_size: int, shuffle: bool = False, seed: int = 0) -> Iterator[Batch]:
         x, y = self._as_tensors(ds)
         order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed)) if shuffle else None
+        order = order if order is not None else torch.arange(len(y))
         for start in range(0, len(y), batch_size):
-            idx = order[start : start + batch_size] if order is not None else slice(start, start + batch_size)
-            yield {"x": x[idx], "labels": y[idx]}
+            idx = order[start : start + batch_size]  # the rows' indices in the split, for per-sample look-ups
+            yield {"x": x[idx], "labels": y[idx], "index": idx}
 
     def forward(self, model: nn.Module, batch: Batch) -> ModelOutput:
         logits = model(batch["x"])

@@ -141,7 +141,8 @@ class SentimentClassification(TaskAdapter):
             groups = [list(range(i, min(i + batch_size, len(seqs)))) for i in range(0, len(seqs), batch_size)]
         for idx in groups:
             ids, mask = self._pack([seqs[i] for i in idx])
-            yield {"input_ids": ids, "attention_mask": mask, "labels": labels[idx]}
+            index = torch.as_tensor(idx, dtype=torch.long)  # the rows' indices in the split, for per-sample look-ups
+            yield {"input_ids": ids, "attention_mask": mask, "labels": labels[idx], "index": index}
 
     def forward(self, model: nn.Module, batch: Batch) -> ModelOutput:
         logits = model(batch["input_ids"], batch["attention_mask"])

@@ -195,6 +195,7 @@ class Translation(TaskAdapter):
                 "labels": labels,
                 "label_mask": label_mask,
                 "decoder_input_ids": torch.cat([start, labels[:, :-1]], dim=1),
+                "index": torch.as_tensor(idx, dtype=torch.long),  # the rows' indices in the split
             }
 
     def forward(self, model: nn.Module, batch: Batch) -> ModelOutput:

@@ -69,7 +69,6 @@ class AttentionTransfer(DistillMethod):
     """Attention transfer on one or more pairs of convolutional feature maps."""
 
     Options: ClassVar[type] = ATOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def feature_names(self) -> tuple[str, ...]:
         return tuple(self.options.features)

@@ -31,7 +31,8 @@ class DistillMethod(nn.Module):
     Options: ClassVar[type] = NoOptions
     #: False for the student trained alone
     needs_teacher: ClassVar[bool] = True
-    #: True when the loss needs only the teacher's logits on un-augmented inputs, so they can be cached
+    #: True when the loss reads only the teacher's outputs (its logits and the features it names) on
+    #: un-augmented inputs, so they can be computed once and looked up per sample (teacher_outputs.py)
     cacheable_teacher: ClassVar[bool] = True
     #: True when the student trains on targets the teacher generates once (the adapter's ``teacher_targets``)
     teacher_targets: ClassVar[bool] = False
@@ -50,6 +51,11 @@ class DistillMethod(nn.Module):
     def feature_names(self) -> tuple[str, ...]:
         """Names of the features (task-card names) this method reads from both models."""
         return ()
+
+    def sparse_teacher_ok(self) -> bool:
+        """True when the loss accepts the teacher's top-k logits with the rest masked out (a sparse distribution),
+        which is how the teacher-output cache stores a large class dimension (a translation vocabulary)."""
+        return False
 
     def setup(self, student: ModelOutput, teacher: ModelOutput | None) -> None:
         """Build learnable parts from the first batch's outputs (called once, before training)."""

@@ -77,7 +77,6 @@ class ForegroundHint(DistillMethod):
     """FitNet hints on FPN levels, with foreground and background imitated separately (FGD's focal split)."""
 
     Options: ClassVar[type] = FGHintOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def __init__(self, options: FGHintOptions | None = None) -> None:
         super().__init__(options)

@@ -81,7 +81,6 @@ class FitNet(DistillMethod):
     """Hint learning with a learned regressor from the student's feature to the teacher's."""
 
     Options: ClassVar[type] = FitNetOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def __init__(self, options: FitNetOptions | None = None) -> None:
         super().__init__(options)

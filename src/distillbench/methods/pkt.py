@@ -65,7 +65,6 @@ class ProbabilisticKT(DistillMethod):
     """Probabilistic knowledge transfer (Passalis & Tefas 2018): KL of cosine-kernel neighbour distributions."""
 
     Options: ClassVar[type] = PKTOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def feature_names(self) -> tuple[str, ...]:
         return (self.options.feature,)

@@ -103,6 +103,10 @@ class PseudoLabelKD(DistillMethod):
 
     Options: ClassVar[type] = PseudoLabelOptions
 
+    def sparse_teacher_ok(self) -> bool:
+        """Greedy transcripts need only the arg-max, which the teacher's top-k keeps (and kd_weight's KL is kd's)."""
+        return True
+
     def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
         if teacher is None:
             raise ValueError("pseudo_label needs the teacher's outputs")

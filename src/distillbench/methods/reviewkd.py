@@ -103,7 +103,6 @@ class ReviewKD(DistillMethod):
     """Knowledge review (Chen et al. 2021): attention-based fusion of stage features, hierarchical context loss."""
 
     Options: ClassVar[type] = ReviewKDOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def __init__(self, options: ReviewKDOptions | None = None) -> None:
         super().__init__(options)

@@ -98,7 +98,6 @@ class RelationalKD(DistillMethod):
     """Relational KD (Park et al. 2019): distance- and angle-wise relations among a batch's embeddings."""
 
     Options: ClassVar[type] = RKDOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def feature_names(self) -> tuple[str, ...]:
         return (self.options.feature,)

@@ -60,7 +60,6 @@ class SimilarityPreserving(DistillMethod):
     """Similarity-preserving KD (Tung & Mori 2019): batch similarity matrices of activations."""
 
     Options: ClassVar[type] = SPOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def feature_names(self) -> tuple[str, ...]:
         return tuple(self.options.features)

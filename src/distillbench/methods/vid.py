@@ -82,7 +82,6 @@ class VariationalInformationDistillation(DistillMethod):
     """Variational information distillation (Ahn et al. 2019): Gaussian likelihood with learned variance."""
 
     Options: ClassVar[type] = VIDOptions
-    cacheable_teacher: ClassVar[bool] = False
 
     def __init__(self, options: VIDOptions | None = None) -> None:
         super().__init__(options)
