@@ -216,7 +216,7 @@ def _load(path: Path) -> tuple[dict[str, torch.Tensor] | None, str | None]:
         return None, f"sha256 {actual[:12]} does not match the manifest's {expected[:12]} (corrupt)"
     try:
         return load_file(str(path)), None
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is rebuilt
+    except Exception as exc:
         return None, f"unreadable ({exc})"
 
 

@@ -27,7 +27,7 @@ ENV = "DISTILLBENCH_TEACHER_OUTPUTS"  # "off" disables the cache
 ENV_TOP_K = "DISTILLBENCH_TEACHER_TOP_K"
 
 
-class NotCacheable(Exception):  # noqa: N818 - a reason, not an error: the job trains with the teacher online
+class NotCacheable(Exception):
     """The outputs cannot be cached for this job; the message says why (it goes into the record)."""
 
 
@@ -167,6 +167,3 @@ class _Store:
         if self.top_k is not None:
             out["num_classes"] = torch.tensor(self.num_classes)
         return out
-
-
-

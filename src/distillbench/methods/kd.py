@@ -86,6 +86,7 @@ class HintonKD(DistillMethod):
     """Vanilla KD on logits; works for classification and per-token (text, speech) logits."""
 
     Options: ClassVar[type] = KDOptions
+
     def sparse_teacher_ok(self) -> bool:
         """A top-k teacher (the rest masked out) gives the KL to its truncated, renormalised distribution; not
         with logit standardisation, whose mean and std need every class."""
