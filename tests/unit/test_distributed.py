@@ -70,3 +70,29 @@ def test_two_gloo_processes_match_one_process_on_the_same_global_batch() -> None
     assert loss_diff <= TOLERANCE and weight_diff <= TOLERANCE
     assert one.step_losses[-1] < one.step_losses[0]  # it did learn: the comparison is not between two constants
     assert two.epoch_losses == pytest.approx(one.epoch_losses, abs=TOLERANCE)
+
+
+def test_two_gloo_processes_train_kd_from_cached_teacher_outputs() -> None:
+    """Each rank looks up its share's teacher outputs by the sharded ``batch["index"]`` (teacher_outputs.py)."""
+    from distillbench.teacher_outputs import CacheOptions, TeacherOutputs
+    from distillbench.teacher_outputs_build import build_outputs
+
+    card = load_card("digits")
+    adapter = TASKS.get(card.task)(card)
+    data = adapter.load_data(smoke=False)
+    cfg = TrainConfig(epochs=1, batch_size=64, lr=0.1, max_batches_per_epoch=4, schedule="cosine", val_every=0)
+    seed_everything(1)
+    teacher, model_1 = TinyMLP(), TinyMLP()
+    model_2 = copy.deepcopy(model_1)
+    cpu = torch.device("cpu")
+    tensors = build_outputs(
+        adapter, teacher, data, batch_size=64, device=cpu, amp=lambda: torch.autocast("cpu", enabled=False),
+        feature_paths={}, sparse_ok=True, options=CacheOptions(),
+    )  # fmt: skip
+    outputs = TeacherOutputs(tensors)
+    common = {"data": data, "cfg": cfg, "seed": 0, "names": ("mlp", "teacher"), "teacher_outputs": outputs}
+    one = train_model(adapter, model_1, method=build_method("kd"), device=cpu, **common)
+    two = train_in_processes(2, model_2, cpu, adapter=adapter, method=build_method("kd"), **common)
+    assert len(one.step_losses) == len(two.step_losses) == 4 and two.world_size == 2
+    assert two.step_losses == pytest.approx(one.step_losses, abs=TOLERANCE)
+    assert set(one.loss_parts) == {"loss", "task", "kd"} and one.loss_parts["kd"] > 0
