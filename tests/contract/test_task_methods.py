@@ -39,6 +39,10 @@ def test_student_trains_and_is_measured(card: str, method: str, tmp_path_factory
     assert result.env["torch"] and result.env["device"] == "cpu"
     if method != "no_kd":
         assert result.config["teacher_training"]["cache_path"]
+    outputs = result.training["teacher_outputs"]  # where the teacher's outputs came from (teacher_outputs.py)
+    assert outputs["source"] in ("cache", "online", "none") and (outputs["source"] == "cache" or outputs["reason"])
+    if outputs["source"] == "cache":
+        assert outputs["dtype"] == "float16" and len(outputs["sha256"]) == 64 and outputs["path"].endswith("tensors")
     if adapter.registry_name in OUTPUT_UNITS:  # cost depends on the output: its count is recorded
         count = result.quality["output_count"]
         assert count["unit"] == OUTPUT_UNITS[adapter.registry_name] and count["per_sample"] >= 0
