@@ -7,7 +7,9 @@ Runs inside a fresh process (see runner.py) so one job's memory never leaks into
 plain code that tests can also call in-process. Teachers are cached under
 ``<cache_dir>/teachers/<card>-<hash>.pt`` (the selected epoch's state dict, both epochs' weights when the
 best validation epoch is not the last, training metadata; loaded with ``weights_only=True``) and reused
-by every student job and every later run. Every job tests its last and its validation-selected epoch
+by every student job and every later run. A student whose method reads only the teacher's outputs gets them
+from ``<cache_dir>/teacher_outputs/`` (teacher_outputs.py: computed once per teacher and data, looked up by
+sample index), recorded under ``training.teacher_outputs``. Every job tests its last and its validation-selected epoch
 (epochs.py) and saves the selected one's test predictions (predictions.py).
 """
 

@@ -47,8 +47,9 @@ def test_teacher_flags() -> None:
     assert not build_method("no_kd").needs_teacher
     assert build_method("kd").needs_teacher and build_method("kd").cacheable_teacher
     assert build_method("dkd").cacheable_teacher
-    assert not build_method("fitnet").cacheable_teacher
-    assert not build_method("at").cacheable_teacher
+    # feature methods read only the teacher's outputs too: their features are cached where they fit
+    assert build_method("fitnet").cacheable_teacher and build_method("at").cacheable_teacher
+    assert not build_method("tinybert").cacheable_teacher  # hidden-state / attention tuples: online
 
 
 def test_defaults_and_options() -> None:
