@@ -88,10 +88,6 @@ class TrainConfig:
                 self.augment = dataclasses.asdict(Augment(**self.augment))
             except TypeError as exc:
                 raise ValueError(f"augment: {exc} (keys: crop, padding, flip)") from None
-
-    def augmentation(self) -> Augment | None:
-        """``augment`` as an :class:`Augment` (None: no augmentation)."""
-        return Augment(**self.augment) if self.augment is not None else None
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
         if self.select not in SELECTIONS:
@@ -100,6 +96,10 @@ class TrainConfig:
             raise ValueError(f"val_every must be 0 (never) or a positive number of epochs, got {self.val_every}")
         if self.select == "best_val" and not self.val_every:
             raise ValueError("select: best_val needs the validation split evaluated (val_every >= 1)")
+
+    def augmentation(self) -> Augment | None:
+        """``augment`` as an :class:`Augment` (None: no augmentation)."""
+        return Augment(**self.augment) if self.augment is not None else None
 
 
 @dataclass
