@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -102,7 +103,7 @@ class PocketSphinxTeacher(nn.Module):
                 options["beam"] = float(beam)
             self._decoder = ps.Decoder(**options)
         self.info = {
-            "engine": f"pocketsphinx {getattr(ps, '__version__', '')}".strip(),
+            "engine": f"pocketsphinx {version('pocketsphinx')}",
             "acoustic_model": name,
             "lm": "train_bigram",
             "lm_smoothing": f"absolute discounting with back-off, D = {lm.discount:.3f} (Ney et al. 1994)",
