@@ -16,6 +16,7 @@ from distillbench.methods.base import build_method
 from distillbench.models import arpa_bigram
 from distillbench.models.arpa_bigram import BigramLM
 from distillbench.predictions import read_predictions
+from distillbench.recipe import format_recipe, resolve
 from distillbench.registry import TASKS
 from distillbench.validate import validate_suite
 from distillbench.worker import run_job
@@ -115,6 +116,8 @@ def test_card_is_recognised_as_black_box_and_shares_speech_data_and_students() -
     assert is_blackbox(card.teacher.model) and not is_blackbox(speech.teacher.model)
     assert card.data == speech.data and card.students == speech.students
     check_blackbox_card(card)  # no_kd and pseudo_label only: valid
+    shown = format_recipe(resolve(card))  # `distillbench show`: no training settings for a teacher never trained
+    assert "teacher pocketsphinx-en-us: pocketsphinx:en-us(lm='train_bigram')\n  black-box: not trained" in shown
 
 
 @pytest.mark.parametrize(
