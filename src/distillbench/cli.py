@@ -417,6 +417,43 @@ def validate(
     console.print(f"OK: {suite} is valid")
 
 
+@app.command("measure")
+def measure_cmd(
+    model: Annotated[str, typer.Argument(help="Model spec, e.g. 'timm:mobilenetv3_small_050'.")],
+    task: Annotated[str, typer.Option("--task", help="Task card (name or path) whose data and test split to use.")],
+    checkpoint: Annotated[str | None, typer.Option(help="Load these weights (a state dict file).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="fp32, bf16 or fp16.")] = "fp32",
+    out: Annotated[str, typer.Option(help="Directory whose results.jsonl gets the record.")] = "runs/measure",
+    smoke: Annotated[bool, typer.Option(help="A small slice of the data and a short protocol.")] = False,
+) -> None:
+    """Evaluate one model on a card's test split and time it with the standard protocol, without training.
+
+    Weights: untrained unless the spec asks for pretrained ones or --checkpoint gives them (the table says
+    which). Appends one record (role "measured") to OUT/results.jsonl.
+
+    [bold]Example[/bold]
+
+      distillbench measure "timm:mobilenetv3_small_050" --task image_classification
+    """
+    from distillbench.measure_spec import measure_spec, summary_rows
+
+    protocol = {"warmup_iters": 1, "min_iters": 2, "min_duration_s": 0.0, "repeats": 1, "batch_sizes": [8]}
+    result = measure_spec(
+        model,
+        task,
+        checkpoint=checkpoint,
+        device=device,
+        precision=precision,
+        out=out,
+        smoke=smoke,
+        protocol=protocol if smoke else None,
+    )
+    for label, value in summary_rows(result):
+        console.print(f"{label:<18} {value}", markup=False, highlight=False)
+    console.print(f"record appended to {Path(out) / 'results.jsonl'}", markup=False)
+
+
 @app.command("show")
 def show_card(
     card: Annotated[str, typer.Argument(help="Task card name or path.")],

@@ -6,6 +6,7 @@ import glob
 from pathlib import Path
 from typing import Any
 
+from distillbench.blackbox import check_blackbox_card
 from distillbench.config import load_card, load_suite
 from distillbench.data.base import build_source
 from distillbench.errors import ConfigError
@@ -31,6 +32,7 @@ def validate_suite(name: str) -> list[str]:
         card = load_card(entry.card)
         check_card_paths(card)
         check_local_files(card)
+        check_blackbox_card(card)  # a black-box teacher: only methods that use its generated targets
         TASKS.get(card.task)
         build_source(card.data.source, card.data.options, where=f"{card.path} data.options")
         for model in (card.teacher, *card.students):

@@ -25,6 +25,7 @@ from torch import nn
 
 from distillbench import measure
 from distillbench.adapters.base import DataSplits, TaskAdapter
+from distillbench.blackbox import blackbox_teacher, is_blackbox, pseudo_label_data
 from distillbench.checkpoint import remove_checkpoint, student_checkpoint, teacher_checkpoint
 from distillbench.config import (
     SMOKE_TRAIN,
@@ -74,6 +75,8 @@ def get_teacher(
     job: Job, card: TaskCard, adapter: TaskAdapter, data: DataSplits, device: torch.device, progress: Progress | None
 ) -> tuple[nn.Module, dict[str, Any]]:
     """The trained teacher: loaded from the cache, or trained with ``no_kd`` and cached atomically."""
+    if is_blackbox(card.teacher.model):  # outputs only, nothing to train or cache (blackbox.py)
+        return blackbox_teacher(card, adapter, data)
     cfg = train_config(card, card.teacher, card.teacher_train, job.smoke)
     path = teacher_cache_path(job, card, cfg, str(data.info.get("version")))
     seed_everything(card.teacher_seed)
@@ -162,11 +165,13 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
     if job.role == "teacher":
         model, training = get_teacher(job, card, adapter, data, device, progress)
         model_cfg = card.teacher
-        best_state = _teacher_epochs(model, training["cache_path"])
+        best_state = None if training.get("blackbox") else _teacher_epochs(model, training["cache_path"])
     else:
         model_cfg = card.student(job.model_name)
         method_options = card.methods.get(job.method or "", {})
         method = build_method(job.method or "", method_options, where=f"{card.path} methods.{job.method}")
+        if is_blackbox(card.teacher.model):  # its transcripts as targets, generated once (blackbox.py)
+            data, method, teacher_training = pseudo_label_data(job.cache_dir, card, adapter, data, method)
         if method.needs_teacher or method.teacher_targets or model_cfg.init == "teacher":
             teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
         if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
