@@ -79,13 +79,13 @@ def get_teacher(
     """The teacher: a shipped artifact, a checkpoint file or the model as built (teachers/loading.py), else
     trained: loaded from the cache, or trained with ``no_kd`` and cached atomically."""
     cfg = train_config(card, card.teacher, card.teacher_train, job.smoke)
+    path = teacher_cache_path(job, card, cfg, str(data.info.get("version")))
     seed_everything(card.teacher_seed)
-    model = adapter.build_model(card.teacher.model, data)
+    model = adapter.build_model(card.teacher.model, data)  # (may extend data.info["version"]: a tokeniser's hash)
     as_built = train_config(card, card.teacher, card.teacher_train, smoke=False).epochs == 0
     outside = outside_teacher(job, card, model, data, cfg, as_built)
     if outside is not None:
         return model.to(device).eval(), outside
-    path = teacher_cache_path(job, card, cfg, str(data.info.get("version")))
     if path.is_file():
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(blob["state_dict"])

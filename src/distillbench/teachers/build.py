@@ -68,12 +68,12 @@ def evaluate_artifact(card: TaskCard, folder: Path, manifest: dict[str, Any], de
     dev = measure.resolve_device(device)
     adapter = TASKS.get(card.task)(card)
     data = adapter.load_data(smoke=False)
+    seed_everything(card.teacher_seed)
+    model = adapter.build_model(card.teacher.model, data)  # may extend the data version (a tokeniser's hash)
     if manifest.get("data_version") not in (None, str(data.info.get("version"))):
         raise ConfigError(
             f"{folder}: built on data version {manifest['data_version']}, the data here is {data.info.get('version')}"
         )
-    seed_everything(card.teacher_seed)
-    model = adapter.build_model(card.teacher.model, data)
     load_artifact_weights(model, folder / WEIGHTS_FILE, manifest["weights"])
     model = model.to(dev).eval()
     out: dict[str, Any] = {}
