@@ -189,6 +189,20 @@ def build_teacher(
     return Built(final, manifest, seconds)
 
 
+def _weights_packages(spec: str) -> dict[str, str]:
+    """Versions of the packages a spec reads pretrained weights from (``pkg:NAME`` arguments)."""
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in re.findall(r"pkg:([A-Za-z0-9_.-]+)", spec):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
 def _manifest(card: TaskCard, result: Any, weights: dict[str, Any], command: str) -> dict[str, Any]:
     training = result.training
     epochs = result.quality.get("epochs") or {}
@@ -227,6 +241,7 @@ def _manifest(card: TaskCard, result: Any, weights: dict[str, Any], command: str
             "cpu": (result.env or {}).get("cpu") or platform.processor(),
             "git_sha": (result.env or {}).get("git_sha"),
             "packages": (result.env or {}).get("packages"),
+            "weights_packages": _weights_packages(card.teacher.model),
             "command": command or " ".join(["distillbench", *sys.argv[1:]]),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "job_id": result.job_id,
