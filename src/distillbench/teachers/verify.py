@@ -132,8 +132,8 @@ def verify(
 
 def render(checks: list[Check], evaluated: bool = True) -> list[list[str]]:
     """Table rows (header first) for the CLI."""
-    head = ["artifact", "card", "sha256", "teacher key", "size", "metric", "recorded"]
-    head += ["measured", "verdict"] if evaluated else ["built with code"]
+    head = ["artifact", "card", "sha256", "teacher key", "size", "metric", "test (recorded)"]
+    head += ["test (measured now)", "verdict"] if evaluated else ["built with code"]
     rows = [head]
     for c in checks:
         row = [
