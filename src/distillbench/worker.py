@@ -81,7 +81,7 @@ def get_teacher(
     cfg = train_config(card, card.teacher, card.teacher_train, job.smoke)
     path = teacher_cache_path(job, card, cfg, str(data.info.get("version")))
     seed_everything(card.teacher_seed)
-    model = adapter.build_model(card.teacher.model, data)  # (may extend data.info["version"]: a tokeniser's hash)
+    model = adapter.build_model(card.teacher.model, data)
     as_built = train_config(card, card.teacher, card.teacher_train, smoke=False).epochs == 0
     outside = outside_teacher(job, card, model, data, cfg, as_built)
     if outside is not None:

@@ -69,7 +69,7 @@ def evaluate_artifact(card: TaskCard, folder: Path, manifest: dict[str, Any], de
     adapter = TASKS.get(card.task)(card)
     data = adapter.load_data(smoke=False)
     seed_everything(card.teacher_seed)
-    model = adapter.build_model(card.teacher.model, data)  # may extend the data version (a tokeniser's hash)
+    model = adapter.build_model(card.teacher.model, data)
     if manifest.get("data_version") not in (None, str(data.info.get("version"))):
         raise ConfigError(
             f"{folder}: built on data version {manifest['data_version']}, the data here is {data.info.get('version')}"
