@@ -12,8 +12,9 @@ import torch
 from typer.testing import CliRunner
 
 from distillbench.cli import app
-from distillbench.config import load_card
+from distillbench.config import load_card, load_suite
 from distillbench.errors import ConfigError
+from distillbench.jobs import expand_jobs
 from distillbench.registry import TASKS
 from distillbench.runner import run_suite
 from distillbench.teachers.build import build_teacher
@@ -115,11 +116,16 @@ def test_a_changed_card_trains_the_teacher_and_says_why(root: Path, tmp_path: Pa
     assert any("training the teacher" in m for m in caplog.messages)
 
 
-def test_no_shipped_teachers_and_smoke_runs_train(root: Path) -> None:
+def test_no_shipped_teachers_and_smoke_runs_train(root: Path, tmp_path: Path) -> None:
     card = load_card("digits")
     assert teacher_source(card, smoke=False, shipped=True).startswith("shipped:")
     assert teacher_source(card, smoke=False, shipped=False) == ""
     assert teacher_source(card, smoke=True, shipped=True) == ""
+    suite = load_suite("quick")
+    shipped = expand_jobs(suite, cache_dir=str(tmp_path))
+    trained = expand_jobs(suite, cache_dir=str(tmp_path), shipped_teachers=False)
+    assert all(j.teacher.startswith("shipped:") for j in shipped) and not any(j.teacher for j in trained)
+    assert not {j.job_id for j in shipped} & {j.job_id for j in trained}  # students of another teacher: other jobs
 
 
 @pytest.mark.parametrize("damage", ["missing", "changed", "other card", "bad manifest"])
