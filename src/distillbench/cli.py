@@ -1,4 +1,4 @@
-"""The ``distillbench`` command: run, ls, report, compare, validate.
+"""The ``distillbench`` command: run, ls, report, compare, validate, teachers (teachers/cli.py).
 
 User errors (bad names, bad files, missing packages) print one clear message and exit 2; a run
 with failed jobs exits 1; an interrupted run exits 130 with its completed results kept.
@@ -31,6 +31,15 @@ err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("distillbench")
 
 FORMATS = "md,csv,tex,html,json"
+
+
+def _add_teachers() -> None:
+    from distillbench.teachers.cli import teachers_app
+
+    app.add_typer(teachers_app, name="teachers")
+
+
+_add_teachers()
 
 
 def _split_ints(text: str | None) -> list[int] | None:
@@ -100,6 +109,13 @@ def run(
             help="Keep results recorded with other code (another code fingerprint) instead of re-running those jobs."
         ),
     ] = False,
+    shipped_teachers: Annotated[
+        bool,
+        typer.Option(
+            "--shipped-teachers/--no-shipped-teachers",
+            help="Use the teachers shipped under teachers/ where they match the card (default), or train them.",
+        ),
+    ] = True,
     format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
     isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
     executor: Annotated[
@@ -130,6 +146,8 @@ def run(
     """Run a suite: train what needs training, measure every model, write the leaderboard.
 
     Re-running resumes: jobs already recorded are skipped, and trained teachers come from the cache.
+    A card whose teacher matches an artifact shipped under teachers/ loads it instead of training
+    (--no-shipped-teachers trains it); a card changed since its artifact was built retrains and says why.
     Jobs recorded with other code (the code fingerprint changed) run again and the log says why;
     --keep-stale keeps their old results on purpose.
 
@@ -177,6 +195,7 @@ def run(
         nproc_per_job=nproc_per_job,
         trust_remote_code=trust_remote_code,
         keep_stale=keep_stale,
+        shipped_teachers=shipped_teachers,
     )
     md = summary.out_dir / "leaderboard.md"
     if md.exists():
