@@ -27,6 +27,8 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     cache = tmp_path_factory.getbasetemp() / "cache"
     monkeypatch.setenv("DISTILLBENCH_CACHE", str(cache))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path_factory.getbasetemp() / "hf-datasets"))
+    # no shipped teachers unless a test points here at some (tests/unit/test_teachers.py): tests train as before
+    monkeypatch.setenv("DISTILLBENCH_TEACHERS", str(tmp_path_factory.getbasetemp() / "no-teachers"))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The ``distillbench`` command: run, ls, report, compare, validate.
+"""The ``distillbench`` command: run, ls, report, compare, validate, teachers (teachers/cli.py).
 
 User errors (bad names, bad files, missing packages) print one clear message and exit 2; a run
 with failed jobs exits 1; an interrupted run exits 130 with its completed results kept.
@@ -31,6 +31,15 @@ err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("distillbench")
 
 FORMATS = "md,csv,tex,html,json"
+
+
+def _add_teachers() -> None:
+    from distillbench.teachers.cli import teachers_app
+
+    app.add_typer(teachers_app, name="teachers")
+
+
+_add_teachers()
 
 
 def _split_ints(text: str | None) -> list[int] | None:
@@ -100,6 +109,13 @@ def run(
             help="Keep results recorded with other code (another code fingerprint) instead of re-running those jobs."
         ),
     ] = False,
+    shipped_teachers: Annotated[
+        bool,
+        typer.Option(
+            "--shipped-teachers/--no-shipped-teachers",
+            help="Use the teachers shipped under teachers/ where they match the card (default), or train them.",
+        ),
+    ] = True,
     format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
     isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
     executor: Annotated[
@@ -130,6 +146,8 @@ def run(
     """Run a suite: train what needs training, measure every model, write the leaderboard.
 
     Re-running resumes: jobs already recorded are skipped, and trained teachers come from the cache.
+    A card whose teacher matches an artifact shipped under teachers/ loads it instead of training
+    (--no-shipped-teachers trains it); a card changed since its artifact was built retrains and says why.
     Jobs recorded with other code (the code fingerprint changed) run again and the log says why;
     --keep-stale keeps their old results on purpose.
 
@@ -177,6 +195,7 @@ def run(
         nproc_per_job=nproc_per_job,
         trust_remote_code=trust_remote_code,
         keep_stale=keep_stale,
+        shipped_teachers=shipped_teachers,
     )
     md = summary.out_dir / "leaderboard.md"
     if md.exists():
@@ -415,6 +434,43 @@ def validate(
     for line in lines:
         console.print(line, markup=False)
     console.print(f"OK: {suite} is valid")
+
+
+@app.command("measure")
+def measure_cmd(
+    model: Annotated[str, typer.Argument(help="Model spec, e.g. 'timm:mobilenetv3_small_050'.")],
+    task: Annotated[str, typer.Option("--task", help="Task card (name or path) whose data and test split to use.")],
+    checkpoint: Annotated[str | None, typer.Option(help="Load these weights (a state dict file).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="fp32, bf16 or fp16.")] = "fp32",
+    out: Annotated[str, typer.Option(help="Directory whose results.jsonl gets the record.")] = "runs/measure",
+    smoke: Annotated[bool, typer.Option(help="A small slice of the data and a short protocol.")] = False,
+) -> None:
+    """Evaluate one model on a card's test split and time it with the standard protocol, without training.
+
+    Weights: untrained unless the spec asks for pretrained ones or --checkpoint gives them (the table says
+    which). Appends one record (role "measured") to OUT/results.jsonl.
+
+    [bold]Example[/bold]
+
+      distillbench measure "timm:mobilenetv3_small_050" --task image_classification
+    """
+    from distillbench.measure_spec import measure_spec, summary_rows
+
+    protocol = {"warmup_iters": 1, "min_iters": 2, "min_duration_s": 0.0, "repeats": 1, "batch_sizes": [8]}
+    result = measure_spec(
+        model,
+        task,
+        checkpoint=checkpoint,
+        device=device,
+        precision=precision,
+        out=out,
+        smoke=smoke,
+        protocol=protocol if smoke else None,
+    )
+    for label, value in summary_rows(result):
+        console.print(f"{label:<18} {value}", markup=False, highlight=False)
+    console.print(f"record appended to {Path(out) / 'results.jsonl'}", markup=False)
 
 
 @app.command("show")

@@ -48,6 +48,7 @@ class Augment:
 class TrainConfig:
     """How one model is trained (the same loop for teachers and students)."""
 
+    #: 0 (a teacher's): use the model as built, untrained (pretrained weights with the task's head)
     epochs: int = 5
     batch_size: int = 128
     optimizer: str = "sgd"  # sgd | adamw
@@ -88,18 +89,18 @@ class TrainConfig:
                 self.augment = dataclasses.asdict(Augment(**self.augment))
             except TypeError as exc:
                 raise ValueError(f"augment: {exc} (keys: crop, padding, flip)") from None
-
-    def augmentation(self) -> Augment | None:
-        """``augment`` as an :class:`Augment` (None: no augmentation)."""
-        return Augment(**self.augment) if self.augment is not None else None
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be at least 1")
+        if self.epochs < 0 or self.batch_size < 1:
+            raise ValueError("epochs must be at least 0 (0: the model as built, untrained) and batch_size at least 1")
         if self.select not in SELECTIONS:
             raise ValueError(f"select must be one of {', '.join(SELECTIONS)}, got {self.select!r}")
         if self.val_every < 0:
             raise ValueError(f"val_every must be 0 (never) or a positive number of epochs, got {self.val_every}")
         if self.select == "best_val" and not self.val_every:
             raise ValueError("select: best_val needs the validation split evaluated (val_every >= 1)")
+
+    def augmentation(self) -> Augment | None:
+        """``augment`` as an :class:`Augment` (None: no augmentation)."""
+        return Augment(**self.augment) if self.augment is not None else None
 
 
 @dataclass
@@ -115,10 +116,15 @@ class ModelConfig:
     #: ``teacher``: start a student from the trained teacher's weights with layers removed (shrink and
     #: fine-tune, Shleifer & Rush 2020; :mod:`distillbench.models.shrink`); ``random`` (default): from scratch
     init: str = "random"
+    #: the teacher only: a state dict file (``.pt``, read with ``weights_only=True``, or ``.safetensors``)
+    #: loaded into the built model instead of training it (teachers/weights.py); relative to the card's folder
+    checkpoint: str | None = None
 
     def __post_init__(self) -> None:
         if self.init not in ("random", "teacher"):
             raise ValueError(f"init must be 'random' or 'teacher', got {self.init!r}")
+        if self.checkpoint is not None and not self.checkpoint.endswith((".pt", ".pth", ".bin", ".safetensors")):
+            raise ValueError(f"checkpoint must be a .pt/.pth/.bin or .safetensors file, got {self.checkpoint!r}")
 
 
 @dataclass
@@ -154,6 +160,8 @@ class TaskCard:
         names = [s.name for s in self.students]
         if len(set(names)) != len(names) or self.teacher.name in names:
             raise ValueError(f"model names must be unique within a card: {[self.teacher.name, *names]}")
+        if any(s.checkpoint for s in self.students):
+            raise ValueError("only the teacher can have a 'checkpoint' (students are trained)")
         if self.teacher.init != "random":
             raise ValueError("the teacher cannot have 'init: teacher' (only students start from the teacher's weights)")
 

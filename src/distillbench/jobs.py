@@ -54,6 +54,9 @@ class Job:
     code: str = ""
     #: the speed job's architectures (model names, the teacher first); empty for the other roles
     models: list[str] = field(default_factory=list)
+    #: where the card's teacher comes from when not trained here: ``shipped:<sha256>`` (a shipped artifact) or
+    #: ``checkpoint:<sha256>`` (teachers/manifest.py's teacher_source); "" trains it (or uses it as built)
+    teacher: str = ""
     job_id: str = field(default="")
     base_id: str = field(default="")
 
@@ -108,7 +111,13 @@ class Job:
 
 
 #: fields added after runs were recorded: hashed only when they differ from the default, so old ids stay valid
-_HASHED_ONLY_WHEN_SET: dict[str, Any] = {"nproc": 1, "trust_remote_code": False, "code": "", "models": []}
+_HASHED_ONLY_WHEN_SET: dict[str, Any] = {
+    "nproc": 1,
+    "trust_remote_code": False,
+    "code": "",
+    "models": [],
+    "teacher": "",
+}
 #: ``model_name`` of the speed record (it is about several architectures)
 SPEED_MODEL_NAME = "(architectures)"
 
@@ -134,8 +143,15 @@ def expand_jobs(
     cache_dir: str,
     nproc: int = 1,
     trust_remote_code: bool | None = None,
+    shipped_teachers: bool = True,
 ) -> list[Job]:
-    """The suite's jobs in run order: per task, the teacher, its speed job, then students by method and seed."""
+    """The suite's jobs in run order: per task, the teacher, its speed job, then students by method and seed.
+
+    A card whose teacher matches a shipped artifact (teachers/) uses it in every job, unless
+    ``shipped_teachers`` is False; the log says why an artifact is not used (a changed card, a bad file).
+    """
+    from distillbench.teachers.manifest import teacher_source
+
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
     common = {
         "suite": suite.name,
@@ -163,7 +179,8 @@ def expand_jobs(
                 f"its card ({card.path}) lists: {', '.join(card.methods)}"
             )
         students = [card.student(s) for s in entry.students] if entry.students else card.students
-        base = {**common, "card": card.path, "card_hash": chash}
+        source = teacher_source(card, smoke=smoke, shipped=shipped_teachers)
+        base = {**common, "card": card.path, "card_hash": chash, "teacher": source}
         jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
         # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
         archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from distillbench.blackbox import is_blackbox
 from distillbench.config import ModelConfig, TaskCard, TrainConfig, from_dict, to_plain
 
 #: the shapes of sources whose data is fixed (num_classes, in_channels, image_size)
@@ -106,6 +107,7 @@ def resolve(card: TaskCard) -> dict[str, Any]:
                 "optimizer": describe_optimizer(cfg),
                 "schedule": describe_schedule(cfg),
                 "augmentation": augment.describe(cfg.augmentation()),
+                "blackbox": is_blackbox(model.model),
             }
         )
     methods = {
@@ -134,6 +136,9 @@ def format_recipe(recipe: dict[str, Any]) -> str:
         count = (
             f"{m['params']:,} parameters ({m['params'] / 1e6:.2f}M)" if m["params"] is not None else m["params_note"]
         )
+        if m.get("blackbox"):  # nothing is trained: the train settings do not apply
+            lines += [f"{m['role']} {m['name']}: {m['model']}", "  black-box: not trained, returns outputs only"]
+            continue
         lines += [
             f"{m['role']} {m['name']}: {m['model']}",
             f"  parameters: {count}",

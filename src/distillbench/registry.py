@@ -144,6 +144,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.models.local_detector",
     "distillbench.models.seq2seq",
     "distillbench.models.conformer_ctc",
+    "distillbench.models.pocketsphinx_teacher",
     "distillbench.report.writers",
 )
 

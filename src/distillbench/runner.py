@@ -67,6 +67,7 @@ def run_suite(
     nproc_per_job: int = 1,
     trust_remote_code: bool | None = None,
     keep_stale: bool = False,
+    shipped_teachers: bool = True,
 ) -> RunSummary:
     """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``.
 
@@ -74,6 +75,7 @@ def run_suite(
     ``nproc_per_job`` > 1 trains each job with that many DDP processes; ``trust_remote_code``
     overrides the suite's setting (off by default). A job recorded with other code (another code
     fingerprint) runs again, and the log says why; ``keep_stale`` keeps such records on purpose.
+    Cards whose teacher matches a shipped artifact (teachers/) use it unless ``shipped_teachers`` is False.
     ``cache_dir`` (default ``$DISTILLBENCH_CACHE`` or ``~/.cache/distillbench``) holds every cache: data,
     tokenisers, teachers, checkpoints and predictions.
     """
@@ -96,6 +98,7 @@ def run_suite(
             nproc_per_job=nproc_per_job,
             trust_remote_code=trust_remote_code,
             keep_stale=keep_stale,
+            shipped_teachers=shipped_teachers,
         )
 
 
@@ -117,6 +120,7 @@ def _run_suite(
     nproc_per_job: int,
     trust_remote_code: bool | None,
     keep_stale: bool,
+    shipped_teachers: bool,
 ) -> RunSummary:
     from distillbench.checkpoint import remove_checkpoint, student_checkpoint
     from distillbench.executors import make_executor
@@ -139,6 +143,7 @@ def _run_suite(
         cache_dir=cache_dir,
         nproc=nproc_per_job,
         trust_remote_code=trust_remote_code,
+        shipped_teachers=shipped_teachers,
     )
     run_dir = Path(out_dir) / (f"{cfg.name}-smoke" if smoke else cfg.name)
     run_dir.mkdir(parents=True, exist_ok=True)

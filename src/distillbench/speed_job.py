@@ -32,6 +32,7 @@ from distillbench.models.shrink import init_from_teacher
 from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.stats import speedup_record
+from distillbench.teachers.loading import PROVENANCE as TEACHER_PROVENANCE
 from distillbench.train import seed_everything
 from distillbench.worker import get_teacher
 
@@ -105,7 +106,7 @@ def run_speed_job(job: Job, progress: Progress | None = None) -> Result:
             "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
             "measure": job.measure,
             "smoke": job.smoke,
-            "teacher_training": {k: teacher_training.get(k) for k in ("cached", "cache_path")},
+            "teacher_training": {k: teacher_training.get(k) for k in TEACHER_PROVENANCE if k in teacher_training},
             "card": card.path,
             "card_hash": job.card_hash,
         },

@@ -6,6 +6,7 @@ import glob
 from pathlib import Path
 from typing import Any
 
+from distillbench.blackbox import check_blackbox_card
 from distillbench.config import load_card, load_suite
 from distillbench.data.base import build_source
 from distillbench.errors import ConfigError
@@ -31,6 +32,7 @@ def validate_suite(name: str) -> list[str]:
         card = load_card(entry.card)
         check_card_paths(card)
         check_local_files(card)
+        check_blackbox_card(card)  # a black-box teacher: only methods that use its generated targets
         TASKS.get(card.task)
         build_source(card.data.source, card.data.options, where=f"{card.path} data.options")
         for model in (card.teacher, *card.students):
@@ -40,11 +42,13 @@ def validate_suite(name: str) -> list[str]:
                 ARCHITECTURES.get(spec.name)
             if spec.scheme == "timm" and "in_chans" in spec.kwargs:
                 check_in_channels(card, model.name, spec.kwargs["in_chans"])
+        selected = entry.methods or list(card.methods)  # features are checked for the methods this suite runs
         for method_name, options in card.methods.items():
             method = build_method(method_name, options, where=f"{card.path} methods.{method_name}")
-            if not method.needs_teacher:
+            if not method.needs_teacher or method_name not in selected:
                 continue
-            for model in (card.teacher, *card.students):
+            students = [card.student(n) for n in entry.students] if entry.students else card.students
+            for model in (card.teacher, *students):
                 missing = [f for f in method.feature_names() if f not in model.features]
                 if missing:
                     raise ConfigError(

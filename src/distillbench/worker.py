@@ -4,7 +4,8 @@ Training jobs record quality and parameter counts only; speed, latency, memory a
 once per architecture by the card's speed job (speed_job.py), which this module dispatches to.
 
 Runs inside a fresh process (see runner.py) so one job's memory never leaks into the next, but is
-plain code that tests can also call in-process. Teachers are cached under
+plain code that tests can also call in-process. A teacher comes from a shipped artifact, a checkpoint
+file or its spec as built when the job says so (teachers/loading.py); otherwise teachers are cached under
 ``<cache_dir>/teachers/<card>-<hash>.pt`` (the selected epoch's state dict, both epochs' weights when the
 best validation epoch is not the last, training metadata; loaded with ``weights_only=True``) and reused
 by every student job and every later run. A student whose method reads only the teacher's outputs gets them
@@ -27,6 +28,7 @@ from torch import nn
 
 from distillbench import measure
 from distillbench.adapters.base import DataSplits, TaskAdapter
+from distillbench.blackbox import blackbox_teacher, is_blackbox, pseudo_label_data
 from distillbench.checkpoint import remove_checkpoint, student_checkpoint, teacher_checkpoint
 from distillbench.config import (
     SMOKE_TRAIN,
@@ -49,6 +51,8 @@ from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
 from distillbench.teacher_outputs import load_or_build
+from distillbench.teachers.loading import PROVENANCE as TEACHER_PROVENANCE
+from distillbench.teachers.loading import outside_teacher
 from distillbench.train import TrainStats, seed_everything, train_model
 
 log = logging.getLogger(__name__)
@@ -76,16 +80,28 @@ def teacher_cache_path(job: Job, card: TaskCard, cfg: TrainConfig, data_version:
 def get_teacher(
     job: Job, card: TaskCard, adapter: TaskAdapter, data: DataSplits, device: torch.device, progress: Progress | None
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """The trained teacher: loaded from the cache, or trained with ``no_kd`` and cached atomically."""
+    """The teacher: a shipped artifact, a checkpoint file or the model as built (teachers/loading.py), else
+    trained: loaded from the cache, or trained with ``no_kd`` and cached atomically."""
+    if is_blackbox(card.teacher.model):  # outputs only, nothing to train or cache (blackbox.py)
+        return blackbox_teacher(card, adapter, data)
     cfg = train_config(card, card.teacher, card.teacher_train, job.smoke)
     path = teacher_cache_path(job, card, cfg, str(data.info.get("version")))
     seed_everything(card.teacher_seed)
     model = adapter.build_model(card.teacher.model, data)
+    as_built = train_config(card, card.teacher, card.teacher_train, smoke=False).epochs == 0
+    outside = outside_teacher(job, card, model, data, cfg, as_built)
+    if outside is not None:
+        return model.to(device).eval(), outside
     if path.is_file():
         blob = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(blob["state_dict"])
         log.info("teacher %s loaded from cache %s", card.teacher.name, path)
-        return model.to(device).eval(), {**blob["training"], "cached": True, "cache_path": str(path)}
+        return model.to(device).eval(), {
+            **blob["training"],
+            "source": "trained",
+            "cached": True,
+            "cache_path": str(path),
+        }
     checkpoint = teacher_checkpoint(path)
     stats = _train(
         job,
@@ -110,7 +126,7 @@ def get_teacher(
     torch.save({**weights, "training": training}, tmp)
     os.replace(tmp, path)
     remove_checkpoint(checkpoint)  # the cached teacher is the durable result now
-    return model.eval(), {**training, "cached": False, "cache_path": str(path)}
+    return model.eval(), {**training, "source": "trained", "cached": False, "cache_path": str(path)}
 
 
 def _train(
@@ -135,6 +151,8 @@ def _train(
 
 def _teacher_epochs(model: nn.Module, cache_file: str) -> dict[str, torch.Tensor] | None:
     """Put the teacher's last-epoch weights into ``model``; return its best epoch's (None: the last is the best)."""
+    if not Path(cache_file).is_file():  # a shipped, checkpoint or as-built teacher: one set of weights
+        return None
     blob = torch.load(cache_file, map_location="cpu", weights_only=True)
     epochs = blob.get("epoch_weights")
     if not epochs:
@@ -165,11 +183,13 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
     if job.role == "teacher":
         model, training = get_teacher(job, card, adapter, data, device, progress)
         model_cfg = card.teacher
-        best_state = _teacher_epochs(model, training["cache_path"])
+        best_state = None if training.get("blackbox") else _teacher_epochs(model, training["cache_path"])
     else:
         model_cfg = card.student(job.model_name)
         method_options = card.methods.get(job.method or "", {})
         method = build_method(job.method or "", method_options, where=f"{card.path} methods.{job.method}")
+        if is_blackbox(card.teacher.model):  # its transcripts as targets, generated once (blackbox.py)
+            data, method, teacher_training = pseudo_label_data(job.cache_dir, card, adapter, data, method)
         if method.needs_teacher or method.teacher_targets or model_cfg.init == "teacher":
             teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
         if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
@@ -252,7 +272,8 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
             "measure": job.measure,
             "smoke": job.smoke,
-            "teacher_training": {k: teacher_training.get(k) for k in ("cached", "cache_path")} or None,
+            "teacher_training": {k: teacher_training.get(k) for k in TEACHER_PROVENANCE if k in teacher_training}
+            or None,
             "card": card.path,
             "card_hash": job.card_hash,
             "predictions": write_predictions(job.cache_dir, job.job_id, predictions) if predictions else None,

@@ -25,9 +25,10 @@ def test_every_baseline_cites_its_paper_and_table() -> None:
     for b in baselines:
         assert {"task", "dataset", "teacher", "student", "metric", "matches"} <= set(b.setting)
         for e in b.entries:
-            assert e["paper"]["arxiv"] and e["paper"]["table"] and e["values"]
+            paper = e["paper"]  # an arXiv id, or (for a paper without one, e.g. MLKD) its venue
+            assert (paper.get("arxiv") or paper.get("venue")) and paper["title"] and paper["table"] and e["values"]
             assert e["verified"] is False or e.get("source"), f"{b.path}: a verified entry names where it was checked"
-            assert e["verified"] is True or e.get("note"), f"{b.path}: an unverified entry says why"
+            assert e["verified"] is True or e.get("note") or e.get("checked"), f"{b.path}: an unverified entry says why"
     cifar = next(b for b in baselines if b.setting["dataset"].startswith("CIFAR-100"))
     crd = next(e for e in cifar.entries if "Contrastive" in e["paper"]["title"])
     assert crd["values"] == {"teacher": 79.42, "no_kd": 72.50, "kd": 73.33, "fitnet": 73.50, "at": 73.44, "crd": 75.51}
@@ -53,8 +54,8 @@ def test_paper_table_from_the_real_default_run() -> None:
     assert kd.published == 73.33 and kd.published_gain == pytest.approx(0.83)
     assert kd.reproduced_value == pytest.approx(93.0) and kd.reproduced_gain == pytest.approx(93.0 - 87.4667, abs=0.01)
     assert kd.delta == pytest.approx(kd.reproduced_gain - 0.83)  # settings differ: gains are compared
-    assert "| **76.32** |" in md  # best published student value in bold (DKD)
+    assert "| **77.08** |" in md  # best published student value in bold (MLKD)
     assert "**93.00 ± 0.10 (n=3)**" in md
     tex = render_latex(tables)
-    assert r"\toprule" in tex and r"\bottomrule" in tex and r"\textbf{76.32}" in tex and r"$\Delta$" in tex
+    assert r"\toprule" in tex and r"\bottomrule" in tex and r"\textbf{77.08}" in tex and r"$\Delta$" in tex
     assert r"no\_kd" in tex

@@ -115,4 +115,6 @@ def test_card_data_options_model_specs_and_includes_are_checked(tmp_path, monkey
 def test_the_shipped_cards_pass_the_path_check(monkeypatch) -> None:
     monkeypatch.delenv(ALLOW_PATHS_ENV, raising=False)
     for path in sorted((ROOT / "tasks").glob("*.yaml")):
+        if path.stem.startswith("_"):  # a template (e.g. _hinton2015-recipe.yaml) is checked through its cards
+            continue
         check_card_paths(load_card(str(Path(path))))
