@@ -175,4 +175,5 @@ def test_teacher_record_has_wer_predictions_and_no_training(tmp_path: Path) -> N
     assert result.quality["reference"]["empty_transcript"]["wer"] == 1.0
     assert result.training["blackbox"] is True and result.training["epochs_run"] == 0
     rows = read_predictions(result.config["predictions"])
-    assert len(rows) == 16 and {"id", "reference", "prediction"} <= set(rows[0]) and result.size["params"] == 0
+    main = [r for r in rows if r.get("set", "main") == "main"]  # real recordings (pocketsphinx-testdata) come apart
+    assert len(main) == 16 and {"id", "reference", "prediction"} <= set(main[0]) and result.size["params"] == 0

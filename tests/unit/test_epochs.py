@@ -137,7 +137,12 @@ def test_a_teacher_card_selecting_best_val_records_both_epochs(tmp_path, write) 
     assert "select: best_val" in text
     card = write("tasks/digits-best.yaml", text)
     job = replace(smoke_job(str(card), "teacher", None, str(tmp_path / "cache")), smoke=False)
-    result = run_job(job)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the curve above was measured with one thread; two threads reduce in another order
+    try:
+        result = run_job(job)
+    finally:
+        torch.set_num_threads(threads)
     assert result.status == "ok", result.error
     q = result.quality
     curve = q["epochs"]["val_curve"]
