@@ -63,6 +63,17 @@ class DistillMethod(nn.Module):
     def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def class_logits(self, student: ModelOutput, teacher: ModelOutput | None) -> ModelOutput:
+        """The teacher's output, after checking both models give (N, C) class logits of one shape."""
+        if teacher is None:
+            raise ValueError(f"{self.registry_name} needs the teacher's outputs")
+        if student.logits.dim() != 2 or student.logits.shape != teacher.logits.shape:
+            raise ValueError(
+                f"{self.registry_name} needs (N, C) class logits of the same shape, got "
+                f"{tuple(student.logits.shape)} and {tuple(teacher.logits.shape)}"
+            )
+        return teacher
+
 
 def task_loss(student: ModelOutput) -> torch.Tensor:
     """The student's loss against the ground truth (every method needs it)."""

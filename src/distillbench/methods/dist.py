@@ -72,13 +72,7 @@ class DIST(DistillMethod):
     Options: ClassVar[type] = DISTOptions
 
     def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
-        if teacher is None:
-            raise ValueError("dist needs the teacher's outputs")
-        if student.logits.dim() != 2 or student.logits.shape != teacher.logits.shape:
-            raise ValueError(
-                f"dist needs (N, C) class logits of the same shape, got {tuple(student.logits.shape)} and "
-                f"{tuple(teacher.logits.shape)}"
-            )
+        teacher = self.class_logits(student, teacher)
         o = self.options
         inter, intra = dist_terms(student.logits, teacher.logits, o.temperature)
         task = task_loss(student)

@@ -74,13 +74,7 @@ class MultiLevelKD(DistillMethod):
     Options: ClassVar[type] = MLKDOptions
 
     def loss(self, student: ModelOutput, teacher: ModelOutput | None, batch: Batch) -> dict[str, torch.Tensor]:
-        if teacher is None:
-            raise ValueError("mlkd needs the teacher's outputs")
-        if student.logits.dim() != 2 or student.logits.shape != teacher.logits.shape:
-            raise ValueError(
-                f"mlkd needs (N, C) class logits of the same shape, got {tuple(student.logits.shape)} and "
-                f"{tuple(teacher.logits.shape)}"
-            )
+        teacher = self.class_logits(student, teacher)
         o = self.options
         zs, zt = student.logits.float(), teacher.logits.detach().float()
         ks, kt = (standardize(zs), standardize(zt)) if o.logit_standardization else (zs, zt)
