@@ -45,7 +45,8 @@ def test_every_results_readme_with_records_has_a_generated_block() -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A minimal repository: the committed sentiment run under results/, a README for it and a project README."""
+    """A minimal repository: the committed sentiment run under results/, a README for it, a project README and
+    the docs pages with generated blocks."""
     run = tmp_path / "results" / "sentiment-run"
     run.mkdir(parents=True)
     shutil.copy(ROOT / "results" / "cpu-2core-sentiment" / "results.jsonl", run / "results.jsonl")
@@ -57,6 +58,11 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "README.md").write_text(
         "# project\n\n<!-- generated:results -->\n<!-- /generated:results -->\n\nRest.\n", encoding="utf-8"
     )
+    (tmp_path / "docs").mkdir()
+    for page, marker in (("results", "results"), ("cli", "cli"), ("methods", "methods")):
+        (tmp_path / "docs" / f"{page}.md").write_text(
+            f"# {page}\n\n<!-- generated:{marker} -->\n<!-- /generated:{marker} -->\n", encoding="utf-8"
+        )
     return tmp_path
 
 
@@ -79,13 +85,21 @@ def test_write_then_check(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     )
 
     project = (repo / "README.md").read_text(encoding="utf-8")
-    assert "- [`results/sentiment-run/`](results/sentiment-run/): A sentiment run" in project
+    assert (
+        "- **sentiment** ([`results/sentiment-run/`](results/sentiment-run/)): teacher minilm-l6 83.42%; best student "
+        "minilm-l3/kd 76.01% (91.1% of the teacher's quality)" in project
+    )
+    assert "bert-l4-h128 vs no_kd" not in project  # the per-method verdicts live in docs/results.md
+    assert project.endswith("<!-- /generated:results -->\n\nRest.\n")
+
+    docs = (repo / "docs" / "results.md").read_text(encoding="utf-8")
+    assert "- `results/sentiment-run/`: A sentiment run (leaderboard: `results/sentiment-run/leaderboard.md`)" in docs
     assert (
         "    - bert-l4-h128 vs no_kd (Δ accuracy, higher is better): kd +0.81 pp, p=0.54, no clear difference; "
-        "tinybert -6.99 pp, p=0.07, no clear difference\n" in project
+        "tinybert -6.99 pp, p=0.07, no clear difference\n" in docs
     )
-    assert "    - minilm-l3 vs no_kd (Δ accuracy, higher is better): kd +1.35 pp, p=0.01, better; " in project
-    assert project.endswith("<!-- /generated:results -->\n\nRest.\n")
+    assert "    - minilm-l3 vs no_kd (Δ accuracy, higher is better): kd +1.35 pp, p=0.01, better; " in docs
+    assert "](" not in docs.split("<!-- generated:results -->")[1]  # no links out of docs/: mkdocs --strict
 
 
 def test_a_hand_edited_figure_is_caught(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
