@@ -210,29 +210,32 @@ def test_the_methods_overview_lists_every_builtin_method() -> None:
 # ----------------------------------------------------------------------------- the rules themselves
 
 
-def _blocks(text: str) -> list[Block]:
-    return fenced_blocks(ROOT / "made-up.md", text)
+RUN_CONSOLE = f"{RUN}\n```console\n$ distillbench ls formats\n"
+#: (a made-up page holding one block, a text its one problem must contain, or "" for none)
+RULE_CASES = [
+    ("```bash\ndistillbench run default\n```", "needs <!-- run -->"),
+    (f"{ILLUSTRATIVE}\n```bash\ndistillbench run default\n```", ""),
+    (f"{RUN}\n```bash\nrm -rf runs\n```", "only `distillbench` commands run here"),
+    (f"{RUN_CONSOLE}csv, html, json, md, tex\n```", ""),
+    (f"{RUN_CONSOLE}csv, md\n```", "printed something else"),
+    (f"{RUN}\n```console\n$ distillbench ls nothing\n```", "`distillbench ls nothing` exited 1"),
+    ("```python\nx = 1 + 1\nassert x == 2\n```", ""),
+    ("```python\n1 / 0\n```", "ZeroDivisionError"),
+    (f"{ILLUSTRATIVE}\n```python\n1 / 0\n```", ""),
+    ("```yaml\n# tasks/digits.yaml (abridged)\nname: digits\ntask: image_classification\n```", ""),
+    ("```yaml\n# tasks/digits.yaml\nname: not-digits\n```", "differs from tasks/digits.yaml"),
+    ("```yaml\nkey: [unclosed\n```", "does not parse"),
+]
 
 
-def test_an_unmarked_shell_block_fails_and_a_marked_one_passes(offline_root: None) -> None:
-    unmarked, illustrative = _blocks("```bash\ndistillbench run default\n```\n\n<!-- illustrative -->\n```bash\nx\n```")
-    assert "needs <!-- run -->" in check(unmarked)[0]
-    assert check(illustrative) == []
-    (outside,) = _blocks("<!-- run -->\n```bash\nrm -rf runs\n```")
-    assert "only `distillbench` commands run here" in check(outside)[0]
-
-
-def test_console_output_must_be_what_the_command_prints(offline_root: None) -> None:
-    good, wrong, failing = _blocks(
-        "<!-- run -->\n```console\n$ distillbench ls formats\ncsv, html, json, md, tex\n```\n"
-        "<!-- run -->\n```console\n$ distillbench ls formats\ncsv, md\n```\n"
-        "<!-- run -->\n```console\n$ distillbench ls nothing\n```\n"
-    )
-    assert check(good) == []
-    assert "printed something else" in check(wrong)[0]
-    assert (
-        "`distillbench ls nothing` exited 1" in check(failing)[0] and "unknown listing 'nothing'" in check(failing)[0]
-    )
+@pytest.mark.parametrize(("page", "problem"), RULE_CASES)
+def test_each_rule_passes_and_fails_when_it_should(page: str, problem: str, offline_root: None) -> None:
+    (block,) = fenced_blocks(ROOT / "made-up.md", page)
+    problems = check(block)
+    if problem:
+        assert len(problems) == 1 and problem in problems[0], problems
+    else:
+        assert problems == []
 
 
 def test_output_matching_with_gaps() -> None:
@@ -241,22 +244,3 @@ def test_output_matching_with_gaps() -> None:
     assert output_matches(["...", "b", "c", "..."], actual)
     assert not output_matches(["a", "c"], actual)  # c does not follow a
     assert not output_matches(["...", "b"], actual)  # the output goes on after b
-
-
-def test_a_python_example_that_raises_fails() -> None:
-    good, bad, shown = _blocks(
-        "```python\nx = 1 + 1\nassert x == 2\n```\n```python\n1 / 0\n```\n<!-- illustrative -->\n```python\n1 / 0\n```"
-    )
-    assert check(good) == [] and check(shown) == []
-    assert "ZeroDivisionError" in check(bad)[0]
-
-
-def test_a_card_excerpt_must_be_a_subset_of_the_card() -> None:
-    good, changed, broken = _blocks(
-        "```yaml\n# tasks/digits.yaml (abridged)\nname: digits\ntask: image_classification\n```\n"
-        "```yaml\n# tasks/digits.yaml\nname: not-digits\n```\n"
-        "```yaml\nkey: [unclosed\n```"
-    )
-    assert check(good) == []
-    assert "differs from tasks/digits.yaml" in check(changed)[0]
-    assert "does not parse" in check(broken)[0]
