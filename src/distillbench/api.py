@@ -63,7 +63,7 @@ def run(
     ``suite``: a name (``benchmarks/<name>.yaml``, an include dir's or a plugin's), a path, a dict of the suite
     YAML's keys or a :class:`~distillbench.config.SuiteConfig`; its tasks' ``card`` may itself be a name, a dict
     or a :class:`~distillbench.config.TaskCard`. Default: the ``default`` suite. ``card`` instead runs one card
-    (same forms) as a suite of its own, restricted to ``methods`` and ``students`` when given.
+    (same forms) as a suite of its own, ``card-<name>``, restricted to ``methods`` and ``students`` when given.
     ``include_path``: folders of component modules, cards and suites (``--include-path``). ``options`` are
     :func:`distillbench.runner.run_suite`'s: ``seeds``, ``device``, ``precision``, ``cache_dir``, ``executor``,
     ``formats`` and the rest; ``isolate`` defaults to None here: a fresh process per job unless the suite uses a
@@ -71,7 +71,7 @@ def run(
     process and a warning says so.
     """
     add_include_paths(include_path)
-    target = _suite_file(suite, card, methods, students, out_dir, smoke)
+    target = suite_file(suite, card, methods, students, out_dir, smoke)
     options.setdefault("isolate", None)  # a fresh process per job, unless a component lives only in this session
     summary = run_suite(target, out_dir=out_dir, smoke=smoke, **options)
     records = [r.to_dict() for r in summary.results]
@@ -120,7 +120,7 @@ def _flat(records: list[dict[str, Any]]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- suites and cards given as data
 
 
-def _suite_file(
+def suite_file(
     suite: SuiteLike | None,
     card: CardLike | None,
     methods: list[str] | None,
@@ -133,7 +133,8 @@ def _suite_file(
         if suite is not None:
             raise ConfigError("distillbench.run: pass a suite or a card, not both")
         name = _card(card).name if not isinstance(card, (str, Path)) else Path(card).stem
-        suite = {"name": name, "tasks": [{"card": card, "methods": methods, "students": students}]}
+        # "card-<name>": its own run directory, never a suite's of the same name
+        suite = {"name": f"card-{name}", "tasks": [{"card": card, "methods": methods, "students": students}]}
     elif methods is not None or students is not None:
         raise ConfigError("distillbench.run: methods= and students= go with card=; a suite lists them per task")
     if suite is None:

@@ -186,6 +186,7 @@ def run(
     """
     import os
 
+    _include(include_path)  # first: a broken include dir fails before anything heavy is imported
     from distillbench.config import DEVICES, PRECISIONS
     from distillbench.executors import EXECUTORS
     from distillbench.runner import run_suite
@@ -201,7 +202,6 @@ def run(
         raise DistillbenchError(f"--nproc-per-job must be at least 1, got {nproc_per_job}")
     if allow_absolute_paths:
         os.environ[ALLOW_PATHS_ENV] = "1"  # read by every process of the run (job processes, Ray workers)
-    _include(include_path)
     summary = run_suite(
         suite,
         seeds=_split_ints(seeds),

@@ -99,6 +99,8 @@ MODELS: Registry = Registry("model scheme")
 ARCHITECTURES: Registry = Registry("local architecture")
 DATA_SOURCES: Registry = Registry("data source")
 WRITERS: Registry = Registry("report format")
+#: every registry, for code that looks through all of them
+ALL: tuple[Registry, ...] = (TASKS, METHODS, MODELS, ARCHITECTURES, DATA_SOURCES, WRITERS)
 
 # Every module that registers built-in components. Explicit on purpose: a module missing here
 # is caught by tests/unit/test_registry.py, instead of a component that silently never exists.
@@ -160,26 +162,28 @@ _failed: dict[str, str] = {}
 
 
 def load_components() -> None:
-    """Import built-in component modules and plugins once, then any include dir not imported yet.
+    """Import the modules of include dirs not imported yet, then built-in component modules and plugins once.
 
-    Idempotent and re-entrant safe. A broken entry-point plugin is logged and named in unknown-name messages
-    (it must not hide the built-ins); a broken include-path module is a PluginError naming its file.
+    Idempotent and re-entrant safe. Include dirs come first, so a broken one fails fast; a broken include-path
+    module is a PluginError naming its file. A broken entry-point plugin is logged and named in unknown-name
+    messages (it must not hide the built-ins).
     """
     global _loaded, _loading
     if _loading:
         return
-    if not _loaded:
-        _loading = True
-        try:
-            for module in BUILTIN_MODULES:
-                importlib.import_module(module)
-            for ep in entry_points(group=PLUGIN_GROUP):
-                try:
-                    ep.load()
-                except Exception as exc:
-                    _failed[f"{ep.name} ({ep.value})"] = f"{type(exc).__name__}: {exc}"
-                    log.warning("plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
-            _loaded = True
-        finally:
-            _loading = False
     plugins.load_include_paths()
+    if _loaded:
+        return
+    _loading = True
+    try:
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+        for ep in entry_points(group=PLUGIN_GROUP):
+            try:
+                ep.load()
+            except Exception as exc:
+                _failed[f"{ep.name} ({ep.value})"] = f"{type(exc).__name__}: {exc}"
+                log.warning("plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
+        _loaded = True
+    finally:
+        _loading = False
