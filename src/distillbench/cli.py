@@ -51,6 +51,26 @@ def _split_ints(text: str | None) -> list[int] | None:
         raise DistillbenchError(f"expected comma-separated integers like 0,1,2, got {text!r}") from None
 
 
+IncludePath = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--include-path",
+        help="A folder whose Python modules (components) are imported and whose tasks/ and benchmarks/ YAML are "
+        "found by name, here and in every job process. Repeatable.",
+    ),
+]
+
+
+def _include(dirs: list[Path] | None) -> None:
+    """Load ``--include-path`` folders now: a missing folder or a module that fails to import stops here (exit 2)."""
+    if dirs:
+        from distillbench.plugins import add_include_paths
+        from distillbench.registry import load_components
+
+        add_include_paths(dirs)
+        load_components()
+
+
 def _formats(text: str) -> tuple[str, ...]:
     from distillbench.registry import WRITERS
 
@@ -142,6 +162,7 @@ def run(
             "(also: DISTILLBENCH_ALLOW_ABSOLUTE_PATHS=1)."
         ),
     ] = False,
+    include_path: IncludePath = None,
 ) -> None:
     """Run a suite: train what needs training, measure every model, write the leaderboard.
 
@@ -161,9 +182,11 @@ def run(
       distillbench run default --executor ray --address auto     # ... on the running Ray cluster
       distillbench run image_classification --nproc-per-job 2    # each job trained by 2 DDP processes
       distillbench run my_suite.yaml --allow-absolute-paths      # the suite's cards read /data/...
+      distillbench run my_suite --include-path my_plugins/        # my_plugins/*.py, my_plugins/benchmarks/
     """
     import os
 
+    _include(include_path)  # first: a broken include dir fails before anything heavy is imported
     from distillbench.config import DEVICES, PRECISIONS
     from distillbench.executors import EXECUTORS
     from distillbench.runner import run_suite
@@ -212,6 +235,7 @@ def run(
 @app.command("ls")
 def ls(
     what: Annotated[str, typer.Argument(help="tasks | methods | models | suites | data | formats")] = "tasks",
+    include_path: IncludePath = None,
 ) -> None:
     """List what is available.
 
@@ -221,9 +245,12 @@ def ls(
       distillbench ls methods    # registered distillation methods
       distillbench ls models     # model schemes and local architectures
       distillbench ls suites     # suites in benchmarks/
+      distillbench ls methods --include-path my_plugins/   # with the methods my_plugins/*.py register
     """
     from distillbench import registry
     from distillbench.config import list_names, load_card, load_suite
+
+    _include(include_path)
 
     def doc(obj: Any) -> str:
         return (obj.__doc__ or "").strip().splitlines()[0] if obj.__doc__ else ""
@@ -418,6 +445,7 @@ def compare(
 @app.command()
 def validate(
     suite: Annotated[str, typer.Argument(help="Suite name or path.")] = "default",
+    include_path: IncludePath = None,
 ) -> None:
     """Check a suite and every task card it uses, without training anything.
 
@@ -427,8 +455,11 @@ def validate(
     [bold]Example[/bold]
 
       distillbench validate default
+      distillbench validate my_suite --include-path my_plugins/
     """
     from distillbench.validate import validate_suite
+
+    _include(include_path)
 
     lines = validate_suite(suite)
     for line in lines:
@@ -477,6 +508,7 @@ def measure_cmd(
 def show_card(
     card: Annotated[str, typer.Argument(help="Task card name or path.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the recipe as JSON.")] = False,
+    include_path: IncludePath = None,
 ) -> None:
     """Print a task card's resolved recipe and each model's parameter count, without loading data or training.
 
@@ -492,6 +524,7 @@ def show_card(
     from distillbench.config import load_card
     from distillbench.recipe import format_recipe, resolve
 
+    _include(include_path)
     recipe = resolve(load_card(card))
     text = json.dumps(recipe, indent=2, default=str) if json_out else format_recipe(recipe)
     console.print(text, markup=False, highlight=False)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from distillbench.errors import ConfigError
+from distillbench.plugins import card_dirs, include_paths
 from distillbench.yamlio import YamlMap, load_yaml
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -304,29 +305,56 @@ def _coerce(tp: Any, value: Any, parent: Any, where: str, key: str) -> Any:
 
 
 def search_dirs(kind: str) -> list[Path]:
-    """Where task cards ('tasks') or suites ('benchmarks') are looked up, in order."""
+    """Where task cards ('tasks') or suites ('benchmarks') are looked up, in order: include dirs and installed
+    plugins first (plugins.py), then ``./<kind>``, the checkout's and the installed package's."""
     here = Path(__file__).resolve().parent
+    return [*card_dirs(kind), *builtin_dirs(kind, here)]
+
+
+def builtin_dirs(kind: str, here: Path) -> list[Path]:
     return [Path.cwd() / kind, here.parent.parent / kind, here / "_cards" / kind]
 
 
 def find_file(name: str, kind: str) -> Path:
-    """Resolve a card/suite name (or a path) to a YAML file."""
+    """Resolve a card/suite name (or a path) to a YAML file.
+
+    A name defined both by an include dir or plugin and elsewhere is an error naming both files (pass the path
+    of the one you mean, or rename one); between distillbench's own folders the first found is used.
+    """
     p = Path(name)
     if p.suffix in (".yaml", ".yml") or "/" in name:
         if p.is_file():
             return p
         raise ConfigError(f"{name}: file not found")
-    for d in search_dirs(kind):
-        for ext in (".yaml", ".yml"):
-            if (d / f"{name}{ext}").is_file():
-                return d / f"{name}{ext}"
+    label = "task card" if kind == "tasks" else "suite"
+    outside = _candidates(name, card_dirs(kind))
+    here = Path(__file__).resolve().parent
+    own = _candidates(name, builtin_dirs(kind, here))[:1]
+    found = list(dict.fromkeys([*outside, *own]))
+    if len(found) > 1:
+        raise ConfigError(
+            f"{label} name {name!r} is defined more than once: {', '.join(map(str, found))}; "
+            f"pass the path of the one you mean, or rename one"
+        )
+    if found:
+        return found[0]
     available = list_names(kind)
     import difflib
 
     close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    label = "task card" if kind == "tasks" else "suite"
-    raise ConfigError(f"unknown {label} {name!r}.{hint} Known: {', '.join(available) or '(none)'}.")
+    where = ", ".join(dict.fromkeys(str(d.resolve()) for d in search_dirs(kind) if d.is_dir()))
+    raise ConfigError(
+        f"unknown {label} {name!r}.{hint} Known: {', '.join(available) or '(none)'}. Searched: {where}"
+        + ("" if include_paths() else " (add folders with --include-path DIR)")
+        + "."
+    )
+
+
+def _candidates(name: str, dirs: list[Path]) -> list[Path]:
+    """The distinct files called ``name.yaml``/``name.yml`` in ``dirs``, in order."""
+    files = [d / f"{name}{ext}" for d in dirs for ext in (".yaml", ".yml")]
+    return list(dict.fromkeys(f.resolve() for f in files if f.is_file()))
 
 
 def list_names(kind: str) -> list[str]:

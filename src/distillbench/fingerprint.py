@@ -5,15 +5,24 @@ evaluates models redoes the affected jobs (and says why) instead of silently reu
 other code. It is the package version plus a SHA-256 over the source files that affect training and
 evaluation: everything in the package except the parts that only present or schedule results
 (:data:`NOT_HASHED`: reports, the CLI, comparisons, progress bars, executors, validation).
+
+Components from outside distillbench count too: a job whose card uses a component registered by an include-path
+module, an installed plugin or the user's own module or script has ``+ext.<12 hex digits>`` appended, a SHA-256
+over the source of those modules (plugins.py's :func:`~distillbench.plugins.source_files`: a whole include dir,
+a whole top-level package, or the script; for a component typed into a notebook or session, its source or
+compiled code), so a changed plugin re-runs the jobs of the cards that use it and no other.
+Cards that use only distillbench's own components keep the plain fingerprint.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from distillbench import __version__
+from distillbench.plugins import source_files
 
 PACKAGE = Path(__file__).resolve().parent
 #: package paths (relative, POSIX) whose changes cannot change a recorded figure
@@ -28,6 +37,9 @@ NOT_HASHED = (
     "fingerprint.py",
     "__main__.py",
     "teachers/cli.py",
+    "api.py",
+    "plugins.py",
+    "components.py",
 )
 
 
@@ -53,6 +65,18 @@ def fingerprint_of(package: Path, version: str) -> str:
 
 
 @functools.cache
-def code_fingerprint() -> str:
+def package_fingerprint() -> str:
     """This installation's fingerprint (computed once per process)."""
     return fingerprint_of(PACKAGE, __version__)
+
+
+def code_fingerprint(outside: Iterable[str] = (), session: bytes = b"") -> str:
+    """The package's fingerprint, plus ``+ext.<hash>`` over the source of ``outside`` modules and of components
+    typed into this session (``session``: components.py's ``session_source``) when there are any."""
+    files = source_files(outside)
+    if not files and not session:
+        return package_fingerprint()
+    digest = hashlib.sha256(session)
+    for label, path in files:
+        digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{package_fingerprint()}+ext.{digest.hexdigest()[:12]}"

@@ -8,7 +8,9 @@ re-run skips exactly the jobs whose results are already recorded and redoes any 
 configuration changed. The id also includes the code fingerprint (fingerprint.py): after a change
 to the code that trains or evaluates models the jobs run again; :attr:`Job.base_id` (the id without
 the fingerprint) tells the runner that the same job was recorded with other code, so it can say why it
-re-runs it, or keep the old record when asked to (``--keep-stale``).
+re-runs it, or keep the old record when asked to (``--keep-stale``). A card that uses components from outside
+distillbench gets a fingerprint covering their source too, and its jobs carry the include paths and module
+names a job process imports before it looks anything up (plugins.py, components.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from distillbench.config import (
 )
 from distillbench.errors import ConfigError
 from distillbench.fingerprint import code_fingerprint
+from distillbench.plugins import include_paths
 
 
 @dataclass
@@ -57,6 +60,10 @@ class Job:
     #: where the card's teacher comes from when not trained here: ``shipped:<sha256>`` (a shipped artifact) or
     #: ``checkpoint:<sha256>`` (teachers/manifest.py's teacher_source); "" trains it (or uses it as built)
     teacher: str = ""
+    #: include dirs (absolute) and modules outside distillbench that the job process imports first (plugins.py);
+    #: not part of the id: the code fingerprint covers their source, wherever they sit
+    include: list[str] = field(default_factory=list)
+    plugins: list[str] = field(default_factory=list)
     job_id: str = field(default="")
     base_id: str = field(default="")
 
@@ -65,7 +72,7 @@ class Job:
             raise ConfigError(f"nproc (processes per job) must be at least 1, got {self.nproc}")
         if not self.job_id:
             fields = asdict(self)
-            for key in ("job_id", "base_id", "card", "cache_dir"):  # the card's content is in card_hash
+            for key in ("job_id", "base_id", "card", "cache_dir", "include", "plugins"):  # card: in card_hash
                 fields.pop(key)
             for key, default in _HASHED_ONLY_WHEN_SET.items():  # ids of runs made before these fields existed
                 if fields[key] == default:
@@ -150,6 +157,7 @@ def expand_jobs(
     A card whose teacher matches a shipped artifact (teachers/) uses it in every job, unless
     ``shipped_teachers`` is False; the log says why an artifact is not used (a changed card, a bad file).
     """
+    from distillbench.components import importable, outside_modules, session_source
     from distillbench.teachers.manifest import teacher_source
 
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
@@ -163,7 +171,7 @@ def expand_jobs(
         "cache_dir": cache_dir,
         "nproc": nproc,
         "trust_remote_code": suite.trust_remote_code if trust_remote_code is None else trust_remote_code,
-        "code": code_fingerprint(),
+        "include": [str(p) for p in include_paths()],
     }
     # a smoke run checks that everything works: the first seed is enough unless seeds are given
     run_seeds = seeds if seeds is not None else (suite.seeds[:1] if smoke else suite.seeds)
@@ -180,7 +188,10 @@ def expand_jobs(
             )
         students = [card.student(s) for s in entry.students] if entry.students else card.students
         source = teacher_source(card, smoke=smoke, shipped=shipped_teachers)
-        base = {**common, "card": card.path, "card_hash": chash, "teacher": source}
+        outside = outside_modules(card, methods)  # one fingerprint per card: its students share its teacher's key
+        fingerprint = code_fingerprint(outside, session_source(card, methods))
+        code = {"code": fingerprint, "plugins": importable(outside)}
+        base = {**common, **code, "card": card.path, "card_hash": chash, "teacher": source}
         jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
         # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
         archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name]

@@ -5,10 +5,12 @@ A component registers once, under the name given to the decorator::
     @METHODS.register("kd")
     class HintonKD(DistillMethod): ...
 
-Duplicate names are an error; an unknown name fails with the known names and the closest match.
-Built-in components are imported explicitly by :func:`load_components`, and third-party packages
+Duplicate names are an error (registering the same module's object again replaces it: a notebook cell run
+twice); an unknown name fails with the known names and the closest match.
+Built-in components are imported explicitly by :func:`load_components`, third-party packages
 add theirs through the ``distillbench.plugins`` entry-point group (each entry point names a module
-that registers components when imported).
+that registers components when imported), and ``--include-path`` folders add the modules in them
+(plugins.py). An unknown name's message says where it looked.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
+from distillbench import plugins
 from distillbench.errors import UnknownNameError
+from distillbench.plugins import PLUGIN_GROUP
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-PLUGIN_GROUP = "distillbench.plugins"
 
 
 class Registry(Generic[T]):
@@ -41,7 +43,8 @@ class Registry(Generic[T]):
         """Decorator registering ``obj`` under ``name``; sets ``obj.registry_name`` when possible."""
 
         def decorator(obj: T) -> T:
-            if name in self._items and self._items[name] is not obj:
+            # the same module and name again is a redefinition (a notebook cell run twice, a reloaded module)
+            if name in self._items and self._items[name] is not obj and self._origins[name] != _origin(obj):
                 raise ValueError(f"{self.kind} {name!r} is registered twice: {self._origins[name]} and {_origin(obj)}")
             self._items[name] = obj
             self._origins[name] = _origin(obj)
@@ -62,7 +65,9 @@ class Registry(Generic[T]):
         known = self.names()
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        return f"unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {', '.join(known) or '(none)'}."
+        broken = "".join(f" Plugin {ep} failed to load: {why}." for ep, why in _failed.items())
+        listed = ", ".join(known) or "(none)"
+        return f"unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {listed}. {plugins.searched()}{broken}"
 
     def names(self) -> list[str]:
         load_components()
@@ -94,6 +99,8 @@ MODELS: Registry = Registry("model scheme")
 ARCHITECTURES: Registry = Registry("local architecture")
 DATA_SOURCES: Registry = Registry("data source")
 WRITERS: Registry = Registry("report format")
+#: every registry, for code that looks through all of them
+ALL: tuple[Registry, ...] = (TASKS, METHODS, MODELS, ARCHITECTURES, DATA_SOURCES, WRITERS)
 
 # Every module that registers built-in components. Explicit on purpose: a module missing here
 # is caught by tests/unit/test_registry.py, instead of a component that silently never exists.
@@ -150,12 +157,22 @@ BUILTIN_MODULES: tuple[str, ...] = (
 
 _loaded = False
 _loading = False
+#: entry-point plugins that failed to import: "name (value)" -> the error (named in unknown-name messages)
+_failed: dict[str, str] = {}
 
 
 def load_components() -> None:
-    """Import built-in component modules and plugins once (idempotent, re-entrant safe)."""
+    """Import the modules of include dirs not imported yet, then built-in component modules and plugins once.
+
+    Idempotent and re-entrant safe. Include dirs come first, so a broken one fails fast; a broken include-path
+    module is a PluginError naming its file. A broken entry-point plugin is logged and named in unknown-name
+    messages (it must not hide the built-ins).
+    """
     global _loaded, _loading
-    if _loaded or _loading:
+    if _loading:
+        return
+    plugins.load_include_paths()
+    if _loaded:
         return
     _loading = True
     try:
@@ -164,7 +181,8 @@ def load_components() -> None:
         for ep in entry_points(group=PLUGIN_GROUP):
             try:
                 ep.load()
-            except Exception as exc:  # a broken plugin must not hide the built-ins
+            except Exception as exc:
+                _failed[f"{ep.name} ({ep.value})"] = f"{type(exc).__name__}: {exc}"
                 log.warning("plugin %s (%s) failed to load: %s", ep.name, ep.value, exc)
         _loaded = True
     finally:

@@ -16,15 +16,16 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distillbench.config import load_suite, to_plain
+from distillbench.config import SuiteConfig, load_card, load_suite, to_plain
 from distillbench.errors import DistillbenchError
 from distillbench.jobs import Job, expand_jobs
 from distillbench.paths import default_cache_dir, use_cache_root
+from distillbench.plugins import add_include_paths
 from distillbench.predictions import adopt as adopt_predictions
 from distillbench.results import RESULTS_FILE, Result, append_result, read_results
 
@@ -59,7 +60,7 @@ def run_suite(
     compile: bool | None = None,
     out_dir: str | Path = "runs",
     cache_dir: str | None = None,
-    isolate: bool = True,
+    isolate: bool | None = True,
     formats: tuple[str, ...] = DEFAULT_FORMATS,
     show_progress: bool = True,
     executor: str = "local",
@@ -68,17 +69,22 @@ def run_suite(
     trust_remote_code: bool | None = None,
     keep_stale: bool = False,
     shipped_teachers: bool = True,
+    include_path: Iterable[str | Path] = (),
 ) -> RunSummary:
     """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``.
 
-    ``executor`` is ``local`` (sequential, the default) or ``ray`` (``address``: the cluster's);
-    ``nproc_per_job`` > 1 trains each job with that many DDP processes; ``trust_remote_code``
-    overrides the suite's setting (off by default). A job recorded with other code (another code
+    ``isolate``: one fresh process per job (True, the CLI's), jobs in this process (False), or None: fresh
+    processes unless the suite uses components defined in ``__main__`` that they cannot import (then here, with
+    a warning; :func:`in_process`). ``executor`` is ``local`` (sequential, the default) or ``ray``
+    (``address``: the cluster's); ``nproc_per_job`` > 1 trains each job with that many DDP processes;
+    ``trust_remote_code`` overrides the suite's setting (off by default). A job recorded with other code (another code
     fingerprint) runs again, and the log says why; ``keep_stale`` keeps such records on purpose.
     Cards whose teacher matches a shipped artifact (teachers/) use it unless ``shipped_teachers`` is False.
     ``cache_dir`` (default ``$DISTILLBENCH_CACHE`` or ``~/.cache/distillbench``) holds every cache: data,
-    tokenisers, teachers, checkpoints and predictions.
+    tokenisers, teachers, checkpoints and predictions. ``include_path``: folders whose modules, cards and suites
+    are loaded here and in every job process (plugins.py).
     """
+    add_include_paths(include_path)
     cache_root = str(Path(cache_dir or default_cache_dir()).expanduser().resolve())
     with use_cache_root(cache_root):  # data sources and tokenisers read the root from the environment
         return _run_suite(
@@ -112,7 +118,7 @@ def _run_suite(
     compile: bool | None,
     out_dir: str | Path,
     cache_dir: str,
-    isolate: bool,
+    isolate: bool | None,
     formats: tuple[str, ...],
     show_progress: bool,
     executor: str,
@@ -127,8 +133,9 @@ def _run_suite(
     from distillbench.progress import JobProgress
     from distillbench.validate import validate_suite
 
-    validate_suite(suite)  # unknown names and bad options fail here, before any work
+    validate_suite(suite)  # unknown names, bad options and broken include modules fail here, before any work
     cfg = load_suite(suite)
+    isolate = not in_process(cfg, executor, isolate)
     if executor == "local":  # the jobs run here: a missing GPU fails once, not once per job (Ray checks its cluster)
         from distillbench.measure import resolve_device
 
@@ -145,7 +152,7 @@ def _run_suite(
         trust_remote_code=trust_remote_code,
         shipped_teachers=shipped_teachers,
     )
-    run_dir = Path(out_dir) / (f"{cfg.name}-smoke" if smoke else cfg.name)
+    run_dir = run_dir_for(out_dir, cfg.name, smoke)
     run_dir.mkdir(parents=True, exist_ok=True)
     results_file = run_dir / RESULTS_FILE
     plan = plan_resume(jobs, read_results(results_file).records if results_file.exists() else [], keep_stale)
@@ -211,6 +218,40 @@ def _run_suite(
 
         summary.reports = write_reports(build_leaderboards(list(latest.values())), run_dir, list(formats))
     return summary
+
+
+def run_dir_for(out_dir: str | Path, suite_name: str, smoke: bool) -> Path:
+    """``<out_dir>/<suite>`` (``<suite>-smoke`` in smoke mode): where a run's results and leaderboards go."""
+    return Path(out_dir) / (f"{suite_name}-smoke" if smoke else suite_name)
+
+
+def in_process(cfg: SuiteConfig, executor: str, isolate: bool | None) -> bool:
+    """Whether jobs run in this process: ``isolate`` False, or None (auto) with components job processes lack.
+
+    A component that job processes cannot re-create (typed into a session; components.py) is an error with
+    ``isolate=True``; with ``isolate=None`` (the Python API's default) the jobs run here instead, and the log
+    says why and how to keep one process per job.
+    """
+    from distillbench.components import unreachable
+
+    if isolate is False:
+        return True
+    missing = [m for e in cfg.tasks for m in unreachable(load_card(e.card), e.methods, executor)]
+    if not missing:
+        return False
+    why = (
+        f"{', '.join(dict.fromkeys(missing))}: defined in this session (a notebook, an interactive session or "
+        f"exec'd code){' or in the script, which Ray workers do not run' if executor == 'ray' else ''}, "
+        f"so job processes cannot import it"
+    )
+    fix = (
+        "Move it into a module file and pass its folder as include_path (--include-path), or install it as a "
+        "plugin, to run each job in a fresh process"
+    )
+    if isolate is None and executor == "local":
+        log.warning("%s: running the jobs in this process. %s.", why, fix)
+        return True
+    raise DistillbenchError(f"{why}. {fix}; or pass isolate=False to run the jobs in this process.")
 
 
 @dataclass

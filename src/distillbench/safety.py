@@ -8,9 +8,9 @@
 - **Paths.** A path written in a config (an ``include:``, a data option such as ``data_dir``,
   ``data_files`` or ``root``, a local model folder in a model spec) must resolve, symlinks
   followed, inside an allowed root: the current project directory, the distillbench checkout or
-  installed cards, the distillbench cache, or the config file's own directory. Anything else is a
-  :class:`UnsafePathError` naming the file, the key and the way out: ``--allow-absolute-paths`` or
-  ``DISTILLBENCH_ALLOW_ABSOLUTE_PATHS=1``.
+  installed cards, the distillbench cache, an include dir (``--include-path``), or the config file's
+  own directory. Anything else is a :class:`UnsafePathError` naming the file, the key and the way
+  out: ``--allow-absolute-paths`` or ``DISTILLBENCH_ALLOW_ABSOLUTE_PATHS=1``.
 - Weights are read with ``torch.load(weights_only=True)`` and YAML with a ``SafeLoader``
   (``tests/unit/test_safety.py`` greps the sources for any other use).
 """
@@ -72,7 +72,9 @@ def allowed_roots(config_file: str | Path | None = None) -> list[Path]:
     from distillbench.paths import default_cache_dir
 
     here = Path(__file__).resolve().parent
-    roots = [Path.cwd(), here.parent.parent, here / "_cards", Path(default_cache_dir()).expanduser()]
+    from distillbench.plugins import include_paths
+
+    roots = [Path.cwd(), here.parent.parent, here / "_cards", Path(default_cache_dir()).expanduser(), *include_paths()]
     if config_file:
         roots.append(Path(config_file).expanduser().resolve().parent)
     return [r.resolve() for r in roots]

@@ -46,6 +46,7 @@ from distillbench.jobs import Job
 from distillbench.methods.base import build_method
 from distillbench.models.shrink import init_from_teacher
 from distillbench.paths import use_cache_root
+from distillbench.plugins import activate
 from distillbench.predictions import write_predictions
 from distillbench.registry import TASKS
 from distillbench.results import Result
@@ -162,7 +163,12 @@ def _teacher_epochs(model: nn.Module, cache_file: str) -> dict[str, torch.Tensor
 
 
 def run_job(job: Job, progress: Progress | None = None) -> Result:
-    """Train (or load) and evaluate the job's model, or time the card's architectures; return its Result."""
+    """Train (or load) and evaluate the job's model, or time the card's architectures; return its Result.
+
+    First the driver's include dirs and the outside modules the card uses are imported (plugins.py): a job
+    process starts with only distillbench's own components and the installed plugins registered.
+    """
+    activate(job.include, job.plugins)
     with use_policy(SafetyPolicy(trust_remote_code=job.trust_remote_code)), use_cache_root(job.cache_dir or None):
         if job.role == "speed":
             from distillbench.speed_job import run_speed_job  # it imports get_teacher from here

@@ -52,7 +52,7 @@ def test_a_code_change_reruns_recorded_jobs_and_says_why(tmp_path: Path, monkeyp
     again = run_suite("quick", show_progress=False, formats=("md",), **run)
     assert again.ran == 0 and again.skipped == first.ran  # same code: everything recorded is reused
 
-    monkeypatch.setattr(distillbench.jobs, "code_fingerprint", lambda: "0.1.0+feedfacecafe")  # "the code changed"
+    monkeypatch.setattr(distillbench.jobs, "code_fingerprint", lambda *_: "0.1.0+feedfacecafe")  # "the code changed"
     with caplog.at_level(logging.INFO, logger="distillbench"):
         kept = run_suite("quick", show_progress=False, formats=("md",), keep_stale=True, **run)
     assert kept.ran == 0 and any("on purpose (--keep-stale)" in m for m in caplog.messages)

@@ -13,18 +13,7 @@ from distillbench.registry import BUILTIN_MODULES, METHODS, Registry
 def test_every_builtin_module_registers_something(module: str) -> None:
     registry.load_components()
     mod = importlib.import_module(module)
-    origins = [
-        reg.origin(name)
-        for reg in (
-            registry.TASKS,
-            registry.METHODS,
-            registry.MODELS,
-            registry.ARCHITECTURES,
-            registry.DATA_SOURCES,
-            registry.WRITERS,
-        )
-        for name in reg.names()
-    ]
+    origins = [reg.origin(name) for reg in registry.ALL for name in reg.names()]
     assert any(o.startswith(mod.__name__ + ".") for o in origins), f"{module} registered nothing"
 
 
