@@ -1,6 +1,7 @@
 """Every code example in README.md and docs/*.md is either executed here or marked as illustrative.
 
-- a ``python`` block is executed, unless the line right before its fence is ``<!-- illustrative -->``;
+- a ``python`` block is executed, unless the line right before its fence is ``<!-- illustrative -->`` or
+  ``<!-- tested by tests/....py -->`` (that test reads the block from the page and executes it);
 - a ``bash`` / ``console`` / ``sh`` block must be marked: ``<!-- run -->`` runs it (only ``distillbench`` commands,
   in this process, offline: cheap ones such as ``ls`` and ``show``), ``<!-- illustrative -->`` shows it only. In a
   ``console`` block each ``$ `` line is a command and the lines under it are output that must appear in the real
@@ -26,6 +27,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUN, ILLUSTRATIVE = "<!-- run -->", "<!-- illustrative -->"
+#: ``<!-- tested by tests/x.py -->`` before a fence: that test executes the block itself (and reads it from the page)
+TESTED_BY = re.compile(r"<!-- tested by (tests/[\w/]+\.py) -->")
 SHELL = {"bash", "console", "sh", "shell"}
 #: the README stays a map; the manual is in docs/ (issue 21)
 README_MAX_LINES = 200
@@ -68,6 +71,13 @@ def fenced_blocks(path: Path, text: str | None = None) -> list[Block]:
 
 def check_python(block: Block) -> list[str]:
     if block.marker == ILLUSTRATIVE:
+        return []
+    tested_by = TESTED_BY.fullmatch(block.marker)
+    if tested_by:
+        test = ROOT / tested_by.group(1)
+        page = block.where.split(":")[0]
+        if not test.is_file() or page not in test.read_text(encoding="utf-8").replace('" / "', "/"):
+            return [f"{block.where}: {tested_by.group(1)} should execute this block, but does not read {page}"]
         return []
     try:
         exec(compile(block.text, block.where, "exec"), {"__name__": "__docs__"})
