@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,7 @@ class Generations:
         )
         teacher_of = f"generation {k - 1} (seed {generation_seed(self.job.seed, k - 1)})" if k else "none"
         training = {**stats.to_dict(), "config": vars(self.cfg), "generation": k, "seed": seed, "teacher": teacher_of}
+        training["teacher_outputs"] = _outputs_record(k)
         blob = {"last": weights_copy(model), "best_state": stats.best_state, "training": training}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -127,15 +129,16 @@ class Generations:
         """The job's model (last weights), its training record and best-epoch weights, for the worker to test."""
         k = generation_of(row)
         if k is None:
-            n = self.method.options.generations
+            start, n = time.perf_counter(), self.method.options.generations
             members = [self.model(i) for i in range(1, n + 1)]
             records = [self.load(i)["training"] for i in range(1, n + 1)]
             training = {
                 "ensemble_of": [f"gen{i}" for i in range(1, n + 1)],
                 "members": [{k: r.get(k) for k in ("generation", "seed", "wall_time_s", "cached")} for r in records],
-                "wall_time_s": 0.0,  # nothing trained by this job: its members' times are in their own rows
+                "wall_time_s": time.perf_counter() - start,  # loading the members (training any not yet cached)
                 "config": vars(self.cfg),
                 "cached": all(r.get("cached") for r in records),
+                "teacher_outputs": {"source": "none", "reason": "an ensemble of trained generations: nothing trained"},
             }
             return Ensemble(members).to(self.device).eval(), training, None
         if k > self.method.options.generations:
@@ -145,3 +148,10 @@ class Generations:
         model = self.adapter.build_model(self.student.model, self.data)
         model.load_state_dict(blob["last"])
         return model, blob["training"], blob["best_state"]
+
+
+def _outputs_record(k: int) -> dict[str, str]:
+    """Where generation k's teacher outputs came from (the record's ``training.teacher_outputs``)."""
+    if k == 0:
+        return {"source": "none", "reason": "generation 0 is trained alone"}
+    return {"source": "online", "reason": "the teacher is the previous generation, run online (one per seed)"}
