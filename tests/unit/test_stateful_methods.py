@@ -298,3 +298,32 @@ def test_born_again_rows_are_jobs_and_gen0_is_the_no_kd_student(tmp_path: Path) 
     assert gen0.quality["accuracy"] == alone.quality["accuracy"]  # generation 0 is the student trained alone
     assert gen0.training["final_loss"] == pytest.approx(alone.training["final_loss"], rel=1e-6)
     assert ens.training["ensemble_of"] == ["gen1", "gen2", "gen3"] and ens.size["params"] == 3 * gen0.size["params"]
+
+
+# --------------------------------------------------------------------------- the generations table
+# gen0 (0.90, 0.91, 0.92), gen1 (0.93, 0.94, 0.95): Δ = +0.03, both stds 0.01, se = sqrt(2 * 0.0001 / 3) =
+# 0.0081649658, t = 3.6742346, Welch df 4: p = 0.0213 < 0.05, "better"; 95% CI +-2.7764451 * se = +-0.0226697.
+# The ensemble (0.94, 0.95, 0.96) against gen1: Δ = +0.01, t = 1.2247449, p = 0.2879: "no clear difference".
+
+
+def test_generations_table_compares_each_generation_with_the_one_it_learned_from() -> None:
+    from distillbench.report.table import build_leaderboards
+    from distillbench.report.writers import write_markdown
+    from tests.unit.test_report import record
+
+    values = {"no_kd": (0.90, 0.91, 0.92), "born_again/gen0": (0.90, 0.91, 0.92), "born_again/gen1": (0.93, 0.94, 0.95)}
+    values["born_again/ensemble"] = (0.94, 0.95, 0.96)
+    records = [record("teacher", "T", None, 0, 0.99, 10.0)]
+    records += [
+        record("student", "S", m, seed, acc, 50.0) for m, accs in values.items() for seed, acc in enumerate(accs)
+    ]
+    md = write_markdown(build_leaderboards(records))
+    table = md[md.index("### born_again generations") :].splitlines()
+    assert table[4].startswith("| S | gen0 | 91.00 ± 1.00 (n=3) | — | — |")
+    assert table[5].startswith("| S | gen1 | 94.00 ± 1.00 (n=3) | gen0 | +3.00 |") and table[5].endswith(
+        "| [+0.73, +5.27] | p=0.02 | better |"
+    )
+    assert table[6].startswith("| S | ensemble | 95.00 ± 1.00 (n=3) | gen1 | +1.00 |")
+    assert table[6].endswith("| p=0.29 | no clear difference |")
+    plain = [record("student", "S", m, s, a, 50.0) for m, a in (("no_kd", 0.9), ("kd", 0.91)) for s in range(2)]
+    assert "generations" not in write_markdown(build_leaderboards(plain))  # other boards render as before
