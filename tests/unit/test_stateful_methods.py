@@ -327,3 +327,40 @@ def test_generations_table_compares_each_generation_with_the_one_it_learned_from
     assert table[6].endswith("| p=0.29 | no clear difference |")
     plain = [record("student", "S", m, s, a, 50.0) for m, a in (("no_kd", 0.9), ("kd", 0.91)) for s in range(2)]
     assert "generations" not in write_markdown(build_leaderboards(plain))  # other boards render as before
+
+
+# --------------------------------------------------------------------------- fitnet's two stages (Romero et al. 2015)
+# Features (N=1, C=1, 1x2): student (1, 3), teacher (0, 1): MSE = (1 + 4) / 2 = 2.5 (identity regressor).
+# Hint stage, weight 2: 2 * 2.5 = 5 (no task term). KD stage, alpha 0.5, T 1, logits (1, 0) vs (0, 1), task
+# 0.3132616875: 0.5 * 0.3132616875 + 0.5 * 0.4621171573 = 0.3876894224. One stage (default): 1 * task + 2 * 2.5.
+
+
+def test_fitnet_two_stages_golden() -> None:
+    s_map, t_map = torch.tensor([[[[1.0, 3.0]]]]), torch.tensor([[[[0.0, 1.0]]]])
+    student, teacher = out([[1.0, 0.0]], 0.3132616875, hint=s_map), out([[0.0, 1.0]], None, hint=t_map)
+    method = build_method("fitnet", {"weight": 2.0, "hint_epochs": 2, "kd_alpha": 0.5, "temperature": 1.0})
+    method.setup(student, teacher)
+    assert [(s.name, s.epochs) for s in method.stages(5)] == [("hint", 2), ("kd", 3)]
+    method.on_epoch_start(1, 5)
+    assert method.stage == "hint" and method.loss(student, teacher, {})["loss"].item() == pytest.approx(5.0)
+    method.on_epoch_start(2, 5)
+    assert method.stage == "kd" and method.loss(student, teacher, {})["loss"].item() == pytest.approx(0.3876894224)
+    one = build_method("fitnet", {"weight": 2.0})
+    one.setup(student, teacher)
+    one.on_epoch_start(3, 5)
+    assert len(one.stages(5)) == 1 and one.loss(student, teacher, {})["loss"].item() == pytest.approx(5.3132616875)
+
+
+def test_fitnet_hint_stage_trains_only_up_to_the_guided_layer(image) -> None:
+    student = image[4]  # cnn-w8: the hint is stages.1, its last stage; only the linear head lies beyond it
+    model, after_hint = copy.deepcopy(student), {}
+
+    def snapshot(step: int, total: int, text: str) -> None:
+        if step == 3:  # the hint epoch's last step (3 per epoch)
+            after_hint.update({k: v.clone() for k, v in model.state_dict().items()})
+
+    stats = _train(image, model, build_method("fitnet", {"hint_epochs": 1}), epochs=2, progress=snapshot)
+    assert [s["name"] for s in stats.stages] == ["hint", "kd"]
+    moved = [k for k, v in after_hint.items() if not torch.equal(v, student.state_dict()[k])]
+    assert moved and all(k.startswith("stages.") for k in moved)  # the head gets no gradient in the hint stage
+    assert not torch.equal(model.head.weight, student.head.weight)  # ... and trains in the KD stage
