@@ -20,9 +20,10 @@ from distillbench.config import TrainConfig, load_card
 from distillbench.errors import ConfigError
 from distillbench.methods.base import DistillMethod, Stage, build_method, stage_at
 from distillbench.methods.crd import momentum_update, nce_loss
-from distillbench.registry import METHODS, TASKS
+from distillbench.registry import METHODS
 from distillbench.train import seed_everything, train_model
 from distillbench.types import ModelOutput
+from tests.conftest import smoke_models
 
 
 def out(logits: list, loss: float | None = None, **features: torch.Tensor) -> ModelOutput:
@@ -165,13 +166,7 @@ def test_born_again_golden_and_rows() -> None:
 
 @pytest.fixture(scope="module")
 def image():
-    card = load_card("image_classification")
-    adapter = TASKS.get(card.task)(card)
-    data = adapter.load_data(smoke=True)
-    seed_everything(0)
-    teacher = adapter.build_model(card.teacher.model, data)
-    student = adapter.build_model(card.students[0].model, data)
-    return card, adapter, data, teacher, student
+    return smoke_models("image_classification")
 
 
 def _train(image, model, method, *, epochs=3, checkpoint=None, progress=None, peers=None):
