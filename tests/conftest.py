@@ -62,3 +62,21 @@ def smoke_job(card: str, role: str, method: str | None, cache: str, seed: int = 
         cache_dir=cache,
         code=code_fingerprint(),
     )
+
+
+def smoke_models(card_name: str) -> tuple:
+    """A card's smoke data, its teacher and first student built from seed 0: (card, adapter, data, teacher, student)."""
+    from distillbench.registry import TASKS
+    from distillbench.train import seed_everything
+
+    card = load_card(card_name)
+    adapter = TASKS.get(card.task)(card)
+    data = adapter.load_data(smoke=True)
+    seed_everything(0)
+    return (
+        card,
+        adapter,
+        data,
+        adapter.build_model(card.teacher.model, data),
+        adapter.build_model(card.students[0].model, data),
+    )

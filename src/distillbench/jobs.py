@@ -2,7 +2,9 @@
 
 Each task card yields one teacher job (trained once with the card's ``teacher_seed`` and cached by
 config hash), one speed job (every architecture the suite uses for the card, timed interleaved:
-speed_job.py) and one student job per student x method x seed. A job's id hashes everything that
+speed_job.py) and one student job per student x method x row x seed. A method has one row unless it says
+otherwise (``DistillMethod.rows``): born_again has one per generation and one for their ensemble, recorded
+as ``born_again/gen1``, ..., ``born_again/ensemble``. A job's id hashes everything that
 defines its result (the resolved card, method options, seed, device, precision, protocol), so a
 re-run skips exactly the jobs whose results are already recorded and redoes any whose
 configuration changed. The id also includes the code fingerprint (fingerprint.py): after a change
@@ -64,6 +66,8 @@ class Job:
     #: not part of the id: the code fingerprint covers their source, wherever they sit
     include: list[str] = field(default_factory=list)
     plugins: list[str] = field(default_factory=list)
+    #: which of the method's rows this job produces (``gen2``, ``ensemble``: DistillMethod.rows); "" its only row
+    variant: str = ""
     job_id: str = field(default="")
     base_id: str = field(default="")
 
@@ -105,15 +109,20 @@ class Job:
             "role": self.role,
             "model_name": model.name,
             "model_spec": model.model,
-            "method": self.method,
+            "method": self.row_method,
             "seed": self.seed,
         }
+
+    @property
+    def row_method(self) -> str | None:
+        """The method name the job's record carries: ``born_again/gen2`` for a variant, else the method."""
+        return f"{self.method}/{self.variant}" if self.variant else self.method
 
     @property
     def label(self) -> str:
         if self.role == "speed":
             return f"{self.suite}/{_card_name(self.card)}: speed of {', '.join(self.models)} (interleaved)"
-        who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.method}"
+        who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.row_method}"
         return f"{self.suite}/{_card_name(self.card)}: {self.role} {who} (seed {self.seed})"
 
 
@@ -124,6 +133,7 @@ _HASHED_ONLY_WHEN_SET: dict[str, Any] = {
     "code": "",
     "models": [],
     "teacher": "",
+    "variant": "",
 }
 #: ``model_name`` of the speed record (it is about several architectures)
 SPEED_MODEL_NAME = "(architectures)"
@@ -158,6 +168,7 @@ def expand_jobs(
     ``shipped_teachers`` is False; the log says why an artifact is not used (a changed card, a bad file).
     """
     from distillbench.components import importable, outside_modules, session_source
+    from distillbench.methods.base import build_method
     from distillbench.teachers.manifest import teacher_source
 
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
@@ -197,8 +208,11 @@ def expand_jobs(
         archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name]
         speed = {**base, "nproc": 1}
         jobs.append(Job(role="speed", model_name=SPEED_MODEL_NAME, method=None, seed=0, models=archs, **speed))
+        rows = {m: build_method(m, card.methods[m], where=f"{card.path} methods.{m}").rows() for m in methods}
         for student in students:
             for method in methods:
-                for seed in run_seeds:
-                    jobs.append(Job(role="student", model_name=student.name, method=method, seed=seed, **base))
+                for variant in rows[method]:
+                    for seed in run_seeds:
+                        who = {"model_name": student.name, "method": method, "seed": seed, "variant": variant}
+                        jobs.append(Job(role="student", **who, **base))
     return jobs

@@ -7,6 +7,12 @@ for bf16/fp16 (with a gradient scaler for fp16 on CUDA). A NaN/inf loss stops tr
 error naming the epoch and step. Optional per-epoch checkpoints (checkpoint.py) make a killed job
 resume where it stopped; inside a process group the same loop trains with DDP (distributed.py).
 
+What a method declares (methods/base.py) the loop honours: it tells a method that reads sample indices the
+training split's size, checkpoints the method's buffers (memory banks) with the student, sets the method's
+stage before each epoch and records the epochs each stage trained (``TrainStats.stages``), and trains a peer
+method's peers with the student in the same steps (one optimizer over all of them; each peer's gradient
+comes only from its own loss term, so this equals one optimizer per peer with the same settings).
+
 After every ``val_every``-th epoch (and the last) the adapter's ``evaluate`` scores the validation split;
 the weights of the epoch with the best primary metric are kept on the CPU (``TrainStats.best_state``,
 checkpointed with the rest), so the worker can test both the last and the validation-selected epoch
@@ -72,6 +78,8 @@ class TrainStats:
     val_time_s: float = 0.0
     #: the best epoch's weights on the CPU (for the worker and checkpoints, not written into results)
     best_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    #: the method's stages in order: name, first and last epoch (1-based); empty for a one-stage method
+    stages: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -135,6 +143,7 @@ def train_model(
     checkpoint: Path | None = None,
     checkpoint_key: str = "",
     teacher_outputs: TeacherOutputs | None = None,
+    peers: list[nn.Module] | None = None,
 ) -> TrainStats:
     """Train ``model`` in place with ``method`` (``no_kd`` for plain supervised training).
 
@@ -143,10 +152,11 @@ def train_model(
     distributed.py) the model is trained with DDP: each process takes its share of every global batch
     of ``cfg.batch_size`` samples, and gradients are averaged so a step equals one on the whole batch.
     With ``teacher_outputs`` (teacher_outputs.py) the teacher is not run: each batch's outputs are looked
-    up by ``batch["index"]``.
+    up by ``batch["index"]``. ``peers``: the models a peer method (dml) trains with ``model``.
     """
     if method.needs_teacher and teacher is None and teacher_outputs is None:
         raise ValueError(f"method {method.registry_name!r} needs a teacher")
+    _attach_peers(method, peers or [])
     s_paths = feature_paths(method, student_features or {}, names[0])
     t_paths = feature_paths(method, teacher_features or {}, names[1]) if method.needs_teacher else {}
     model.to(device).train()
@@ -168,6 +178,13 @@ def train_model(
     )
     if world > cfg.batch_size:
         raise ConfigError(f"batch_size {cfg.batch_size} cannot be shared by {world} processes")
+    if world > 1 and not method.ddp_ok:
+        raise ConfigError(
+            f"method {method.registry_name!r} keeps state that DDP processes would update apart (a memory bank or "
+            "peers); train it with one process per job (nproc 1)"
+        )
+    method.num_samples = len(data.train)
+    stats.stages = _stage_spans(method, cfg.epochs)
     step, first_epoch = 0, 0
     saved = load_checkpoint(checkpoint, checkpoint_key)
     if saved is not None:
@@ -201,6 +218,8 @@ def train_model(
                         continue
                     batch = ddp.shard(batch, rank, world)
                 n_local = len(next(iter(batch.values())))
+                if method.needs_index and "index" not in batch:
+                    raise ConfigError(f"method {method.registry_name!r} needs batch['index'], which this task lacks")
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 t_out = None
                 if method.needs_teacher and teacher_outputs is not None:
@@ -226,7 +245,11 @@ def train_model(
                             method.load_state_dict(saved["method"])
                             optimizer.load_state_dict(saved["optimizer"])
                             scaler.load_state_dict(saved["scaler"])
-                    parts = method.loss(s_out, t_out, batch)
+                    if method.teacher_needed() == "peers":
+                        peer_outs = [adapter.forward(p, batch) for p in method.peer_models]
+                        parts = method.peer_loss([s_out, *peer_outs], batch)
+                    else:
+                        parts = method.loss(s_out, t_out, batch)
                 loss = parts["loss"]
                 global_loss = ddp.global_mean(loss.detach(), n_local, n_global, world)
                 if not torch.isfinite(global_loss):
@@ -242,7 +265,8 @@ def train_model(
                 ddp.average_gradients(method, world)
                 if cfg.grad_clip:
                     scaler.unscale_(optimizer)
-                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    for m in (model, *getattr(method, "peer_models", ())):  # each peer clipped on its own
+                        nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip)
                 scaler.step(optimizer)
                 scaler.update()
                 step += 1
@@ -272,6 +296,33 @@ def train_model(
     stats.final_loss = stats.epoch_losses[-1] if stats.epoch_losses else float("nan")
     model.eval()
     return stats
+
+
+def _attach_peers(method: DistillMethod, peers: list[nn.Module]) -> None:
+    """Make a peer method's peers part of it: trained by the same optimizer, checkpointed in its state."""
+    wanted = method.num_peers() - 1 if method.teacher_needed() == "peers" else 0
+    if len(peers) != wanted:
+        raise ValueError(f"method {method.registry_name!r} trains {wanted} peer(s) with the student, got {len(peers)}")
+    if peers:
+        method.peer_models = nn.ModuleList(peers).train()
+
+
+def _stage_spans(method: DistillMethod, epochs: int) -> list[dict[str, Any]]:
+    """The method's stages as 1-based epoch spans (empty for one stage); a stage with no epochs is a config error."""
+    stages = method.stages(epochs)
+    if len(stages) <= 1:
+        return []
+    spans, first = [], 1
+    for i, stage in enumerate(stages):
+        n = epochs - first + 1 if i == len(stages) - 1 else stage.epochs
+        if n < 1:
+            raise ConfigError(
+                f"method {method.registry_name!r}: stage {stage.name!r} gets no epochs of {epochs} "
+                f"({', '.join(f'{s.name} {s.epochs}' for s in stages)})"
+            )
+        spans.append({"name": stage.name, "first_epoch": first, "last_epoch": first + n - 1})
+        first += n
+    return spans
 
 
 def _validate(

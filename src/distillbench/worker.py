@@ -42,8 +42,9 @@ from distillbench.config import (
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.epochs import evaluate_epochs, selected_weights
+from distillbench.generations import Generations
 from distillbench.jobs import Job
-from distillbench.methods.base import build_method
+from distillbench.methods.base import DistillMethod, build_method
 from distillbench.models.shrink import init_from_teacher
 from distillbench.paths import use_cache_root
 from distillbench.plugins import activate
@@ -183,7 +184,7 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
     adapter: TaskAdapter = TASKS.get(card.task)(card)
     data = adapter.load_data(smoke=job.smoke)
     amp = lambda: measure.autocast(device, job.precision)  # noqa: E731
-    teacher, teacher_training = None, {}
+    teacher_training: dict[str, Any] = {}
     method_options: dict[str, Any] | None = None
     best_state = None
     if job.role == "teacher":
@@ -194,66 +195,14 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
         model_cfg = card.student(job.model_name)
         method_options = card.methods.get(job.method or "", {})
         method = build_method(job.method or "", method_options, where=f"{card.path} methods.{job.method}")
-        if is_blackbox(card.teacher.model):  # its transcripts as targets, generated once (blackbox.py)
-            data, method, teacher_training = pseudo_label_data(job.cache_dir, card, adapter, data, method)
-        if method.needs_teacher or method.teacher_targets or model_cfg.init == "teacher":
-            teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
-        if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
-            data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device)
-        cfg = train_config(card, model_cfg, card.student_train, job.smoke)
-        outputs, outputs_record = None, {"source": "none", "reason": f"method {job.method!r} does not read the teacher"}
-        if method.needs_teacher and teacher is not None:  # once per teacher and data: teacher_outputs.py
-            outputs, outputs_record = load_or_build(
-                adapter,
-                teacher,
-                data,
-                method=method,
-                augment=cfg.augment,
-                teacher_training=teacher_training,
-                teacher_features=card.teacher.features,
-                data_key={
-                    "task": card.task,
-                    "data": to_plain(card.data),
-                    "version": data.info.get("version"),
-                    "train": len(data.train),
-                    "smoke": job.smoke,
-                    "teacher_targets": method.teacher_targets,
-                },
-                cache_dir=job.cache_dir,
-                card_name=card.name,
-                batch_size=cfg.batch_size,
-                device=device,
-                precision=job.precision,
-                amp=amp,
+        if method.teacher_needed() == "previous_generation":  # born_again: generations of the student (generations.py)
+            cfg = train_config(card, model_cfg, card.student_train, job.smoke)
+            generations = Generations(job, card, adapter, data, method, cfg, _train, device, progress)
+            model, training, best_state = generations.run(job.variant)
+        else:
+            model, training, best_state, teacher_training = _student_job(
+                job, card, adapter, data, method, device, amp, progress
             )
-        seed_everything(job.seed)
-        model = adapter.build_model(model_cfg.model, data)
-        init = init_from_teacher(model, teacher) if model_cfg.init == "teacher" else {"from": "random"}
-        if not method.needs_teacher or outputs is not None:
-            teacher = None  # only needed for the initial weights (or its outputs, now cached)
-        stats: TrainStats = _train(
-            job,
-            adapter,
-            model,
-            data,
-            cfg,
-            method,
-            seed=job.seed,
-            device=device,
-            precision=job.precision,
-            teacher=teacher,
-            student_features=model_cfg.features,
-            teacher_features=card.teacher.features,
-            names=(model_cfg.name, card.teacher.name),
-            progress=progress,
-            checkpoint=student_checkpoint(job.cache_dir, job.job_id),  # removed by the runner once recorded
-            checkpoint_key=job.job_id,
-            teacher_outputs=outputs,
-        )
-        training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False, "init": init}
-        training["teacher_outputs"] = outputs_record
-        best_state = stats.best_state
-        del teacher  # free its memory before evaluating the student
     model = model.to(device).eval()
     if progress:
         progress(0, 0, "evaluating")
@@ -287,3 +236,92 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
         config_hash=job.card_hash,
         env=collect_env(device),
     )
+
+
+def _student_job(
+    job: Job,
+    card: TaskCard,
+    adapter: TaskAdapter,
+    data: DataSplits,
+    method: DistillMethod,
+    device: torch.device,
+    amp: Callable[[], Any],
+    progress: Progress | None,
+) -> tuple[nn.Module, dict[str, Any], dict[str, torch.Tensor] | None, dict[str, Any]]:
+    """Train a student with a fixed teacher, peers or none: (model, training record, best-epoch weights, teacher's)."""
+    model_cfg = card.student(job.model_name)
+    teacher, teacher_training = None, {}
+    if is_blackbox(card.teacher.model):  # its transcripts as targets, generated once (blackbox.py)
+        data, method, teacher_training = pseudo_label_data(job.cache_dir, card, adapter, data, method)
+    if method.needs_teacher or method.teacher_targets or model_cfg.init == "teacher":
+        teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
+    if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
+        data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device)
+    cfg = train_config(card, model_cfg, card.student_train, job.smoke)
+    outputs, outputs_record = None, {"source": "none", "reason": f"method {job.method!r} does not read the teacher"}
+    if method.needs_teacher and teacher is not None:  # once per teacher and data: teacher_outputs.py
+        outputs, outputs_record = load_or_build(
+            adapter,
+            teacher,
+            data,
+            method=method,
+            augment=cfg.augment,
+            teacher_training=teacher_training,
+            teacher_features=card.teacher.features,
+            data_key={
+                "task": card.task,
+                "data": to_plain(card.data),
+                "version": data.info.get("version"),
+                "train": len(data.train),
+                "smoke": job.smoke,
+                "teacher_targets": method.teacher_targets,
+            },
+            cache_dir=job.cache_dir,
+            card_name=card.name,
+            batch_size=cfg.batch_size,
+            device=device,
+            precision=job.precision,
+            amp=amp,
+        )
+    seed_everything(job.seed)
+    model = adapter.build_model(model_cfg.model, data)
+    # dml: the other peers start from the same seed's random stream, after the first peer (the job's row)
+    peers = [adapter.build_model(model_cfg.model, data) for _ in range(method.num_peers() - 1)]
+    init = init_from_teacher(model, teacher) if model_cfg.init == "teacher" else {"from": "random"}
+    if not method.needs_teacher or outputs is not None:
+        teacher = None  # only needed for the initial weights (or its outputs, now cached)
+    stats: TrainStats = _train(
+        job,
+        adapter,
+        model,
+        data,
+        cfg,
+        method,
+        seed=job.seed,
+        device=device,
+        precision=job.precision,
+        teacher=teacher,
+        student_features=model_cfg.features,
+        teacher_features=card.teacher.features,
+        names=(model_cfg.name, card.teacher.name),
+        progress=progress,
+        checkpoint=student_checkpoint(job.cache_dir, job.job_id),  # removed by the runner once recorded
+        checkpoint_key=job.job_id,
+        teacher_outputs=outputs,
+        peers=peers,
+    )
+    training = {**stats.to_dict(), "config": cfg.__dict__, "cached": False, "init": init}
+    training["teacher_outputs"] = outputs_record
+    if peers:  # the row is the first peer; the others' test figures go into its record
+        training["peers"] = [_test_figures(adapter, p, data, device, amp) for p in peers]
+    del teacher  # free its memory before evaluating the student
+    return model, training, stats.best_state, teacher_training
+
+
+def _test_figures(
+    adapter: TaskAdapter, model: nn.Module, data: DataSplits, device: torch.device, amp: Callable[[], Any]
+) -> dict[str, float]:
+    """A model's test metrics (last weights), e.g. a dml peer beside the reported one."""
+    model.to(device).eval()
+    out = adapter.evaluate(model, data.test, device, amp)
+    return {k: float(out[k]) for k in adapter.metrics if out.get(k) is not None}

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from distillbench.checkpoint import load_checkpoint, save_checkpoint, student_checkpoint
-from distillbench.config import TrainConfig, load_card
+from distillbench.config import TrainConfig
 from distillbench.methods.base import build_method
-from distillbench.registry import TASKS
 from distillbench.train import seed_everything, train_model
+from tests.conftest import smoke_models
 
 
 class Killed(Exception):
@@ -22,13 +22,7 @@ class Killed(Exception):
 
 @pytest.fixture(scope="module")
 def setup():
-    card = load_card("digits")
-    adapter = TASKS.get(card.task)(card)
-    data = adapter.load_data(smoke=True)
-    seed_everything(0)
-    teacher = adapter.build_model(card.teacher.model, data)
-    student = adapter.build_model(card.students[0].model, data)
-    return card, adapter, data, teacher, student
+    return smoke_models("digits")
 
 
 def _train(setup, model, checkpoint: Path | None, progress=None):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from distillbench.registry import WRITERS
+from distillbench.report.generations import generations_markdown
 from distillbench.report.html import write_html
 from distillbench.report.rows import Column, Leaderboard, Row
 from distillbench.report.verdicts import format_speedup
@@ -54,6 +55,10 @@ def format_cell(board: Leaderboard, row: Row, column: Column) -> str:
         return f"[{value[0] * scale:+.{digits}f}, {value[1] * scale:+.{digits}f}]"
     formatter = _FORMATTERS.get(column.kind, lambda v, _row: f"{v:g}")
     return formatter(value, row)
+
+
+def _row_quality(board: Leaderboard, row: Row) -> str:
+    return MISSING if row.mean is None else format_quality(row.mean, row.std, row.n, board.scale(board.primary_metric))
 
 
 def format_quality(mean: float, std: float | None, n: int, scale: float = 1.0) -> str:
@@ -119,6 +124,7 @@ def write_markdown(boards: list[Leaderboard]) -> str:
         out.append("|" + "|".join("---:" if c.numeric else ":---" for c in cols) + "|")
         out += ["| " + " | ".join(esc(cell) for cell in _cells(board, row)) + " |" for row in board.rows]
         out += ["", *(f"- {esc(note)}" for note in board.notes), ""]
+        out += generations_markdown(board, lambda r, b=board: _row_quality(b, r), esc)
     if not boards:
         out += ["No results.", ""]
     return "\n".join(out)
