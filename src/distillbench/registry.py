@@ -135,6 +135,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.methods.reviewkd",
     "distillbench.methods.pkd",
     "distillbench.methods.minilm",
+    "distillbench.methods.ld",
     "distillbench.models.builders",
     "distillbench.models.local_cnn",
     "distillbench.models.cifar_resnet",
