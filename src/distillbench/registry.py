@@ -136,6 +136,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.methods.pkd",
     "distillbench.methods.minilm",
     "distillbench.methods.ld",
+    "distillbench.methods.nbest_kd",
     "distillbench.models.builders",
     "distillbench.models.local_cnn",
     "distillbench.models.cifar_resnet",
