@@ -36,6 +36,10 @@ class DistillMethod(nn.Module):
     cacheable_teacher: ClassVar[bool] = True
     #: True when the student trains on targets the teacher generates once (the adapter's ``teacher_targets``)
     teacher_targets: ClassVar[bool] = False
+    #: for a method that differs from the paper its name suggests: a short tag the leaderboard shows after the
+    #: method's name (``tinybert (hybrid)``) and a note saying what it is; empty for methods as published
+    caveat_tag: ClassVar[str] = ""
+    caveat: ClassVar[str] = ""
 
     def __init__(self, options: Any = None) -> None:
         super().__init__()
