@@ -145,6 +145,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "distillbench.methods.crd",
     "distillbench.methods.born_again",
     "distillbench.methods.dml",
+    "distillbench.methods.ld",
+    "distillbench.methods.nbest_kd",
     "distillbench.models.builders",
     "distillbench.models.local_cnn",
     "distillbench.models.cifar_resnet",

@@ -109,3 +109,67 @@ def test_fg_hint_projects_narrower_students_and_needs_boxes() -> None:
     assert out["fg"].item() > 0 and next(method.parameters()).grad is not None
     with pytest.raises(ValueError, match="ground-truth 'boxes'"):
         method.loss(s, t, {"x": batch["x"]})
+
+
+# --- ld (Zheng et al. 2022) and GFL's DFL --------------------------------------------------------------------------
+# KL((1/4, 3/4) || (1/2, 1/2)) = 1/4 ln(1/2) + 3/4 ln(3/2) = 0.1308120359 (as for det_kd above)
+_KL = 0.1308120359
+
+
+def _ld_outputs(t_logit: float) -> tuple[ModelOutput, ModelOutput]:
+    """Two positive locations, 4 edges of 2 bins. Student: all-zero edge logits (uniform), class logits 0 and ln 3
+    (w = 0.5, 0.75). Teacher: location 0's first edge (0, t_logit), everything else equal to the student."""
+    s_edges = torch.zeros(1, 2, 4, 2)
+    t_edges = s_edges.clone()
+    t_edges[0, 0, 0, 1] = t_logit
+    positives = torch.tensor([[True, True]])
+    student = ModelOutput(
+        logits=_logits(0.0, math.log(3.0)), loss=TASK, features={"edges": s_edges, "positives": positives}
+    )
+    return student, ModelOutput(logits=_logits(0.0, 0.0), features={"edges": t_edges})
+
+
+def test_ld_golden_value_temperature_1() -> None:
+    # location 0: KL of one edge, mean over 4 edges: 0.1308120359 / 4; location 1: 0.
+    # ld = (0.5 * 0.0327030090 + 0.75 * 0) / (0.5 + 0.75) = 0.0130812036; loss = 2 + 0.5 * ld = 2.0065406018
+    student, teacher = _ld_outputs(math.log(3.0))
+    out = build_method("ld", {"temperature": 1.0, "weight": 0.5}).loss(student, teacher, {})
+    assert out["ld"].item() == pytest.approx(_KL / 4 * 0.5 / 1.25, abs=1e-6)
+    assert out["ld"].item() == pytest.approx(0.0130812036, abs=1e-6)
+    assert out["loss"].item() == pytest.approx(2.0065406018, abs=1e-6)
+
+
+def test_ld_golden_value_paper_temperature_scales_by_t_squared() -> None:
+    # T = 10: teacher logit 10 ln 3 softens to (1/4, 3/4) again; ld = T² * 0.0130812036 = 1.3081203594
+    student, teacher = _ld_outputs(10 * math.log(3.0))
+    out = build_method("ld").loss(student, teacher, {})  # defaults: T = 10, weight 1
+    assert out["ld"].item() == pytest.approx(1.3081203594, rel=1e-5)
+    assert out["loss"].item() == pytest.approx(2.0 + 1.3081203594, rel=1e-5)
+
+
+def test_ld_ignores_negatives_and_checks_shapes() -> None:
+    student, teacher = _ld_outputs(math.log(3.0))
+    student.features["positives"] = torch.tensor([[False, True]])  # only the location where they agree
+    assert build_method("ld").loss(student, teacher, {})["ld"].item() == pytest.approx(0.0, abs=1e-7)
+    student.features["positives"] = torch.tensor([[False, False]])
+    assert build_method("ld").loss(student, teacher, {})["ld"].item() == 0.0
+    teacher.features["edges"] = torch.zeros(1, 2, 4, 3)
+    with pytest.raises(ValueError, match="edge_bins"):
+        build_method("ld").loss(student, teacher, {})
+    del student.features["positives"]
+    with pytest.raises(ValueError, match=r"head\.positives"):
+        build_method("ld").loss(student, teacher, {})
+
+
+def test_distribution_focal_loss_golden_value() -> None:
+    from distillbench.models.edge_distribution import distribution_focal_loss
+
+    # logits (0, 0, ln 2): softmax (1/4, 1/4, 1/2). Distance 0.75 on the grid 0, 0.5, 1 is y = 1.5: between bins 1
+    # and 2 with weights 1/2 each: DFL = -(1/2 ln 1/4 + 1/2 ln 1/2) = 1.5 ln 2 = 1.0397207708
+    dfl = distribution_focal_loss(torch.tensor([[0.0, 0.0, math.log(2.0)]]), torch.tensor([0.75]), step=0.5)
+    assert dfl.item() == pytest.approx(1.0397207708, abs=1e-6)
+    # a distance on a grid value is the cross-entropy of that bin; beyond the last bin it is clamped to it
+    on_bin = distribution_focal_loss(torch.tensor([[0.0, 0.0, math.log(2.0)]]), torch.tensor([0.5]), step=0.5)
+    assert on_bin.item() == pytest.approx(math.log(4.0), abs=1e-6)
+    beyond = distribution_focal_loss(torch.tensor([[0.0, 0.0, math.log(2.0)]]), torch.tensor([9.0]), step=0.5)
+    assert beyond.item() == pytest.approx(-(0.01 * math.log(0.25) + 0.99 * math.log(0.5)), abs=1e-5)

@@ -21,7 +21,14 @@ def _batch() -> dict[str, torch.Tensor]:
     }
 
 
-@pytest.mark.parametrize("spec", ["local:fcos(width=8, fpn_width=32)", "local:retinanet(width=8, fpn_width=32)"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "local:fcos(width=8, fpn_width=32)",
+        "local:fcos(width=8, fpn_width=32, edge_bins=4)",
+        "local:retinanet(width=8, fpn_width=32)",
+    ],
+)
 def test_local_detectors_train_and_infer(spec: str) -> None:
     model = build_model(spec, **CTX)
     adapter = Detection.__new__(Detection)
@@ -65,3 +72,28 @@ def test_describe_inputs_states_the_resolution() -> None:
     adapter = Detection.__new__(Detection)
     data = DataSplits(train=[], val=[], test=[], info={"image_size": 128})
     assert adapter.describe_inputs(data).startswith("3x128x128 images")
+
+
+def test_edge_distribution_head_predicts_the_expectation_and_adds_dfl() -> None:
+    from distillbench.features import FeatureHooks
+
+    model = build_model("local:fcos(width=8, fpn_width=32, edge_bins=4, edge_max=2.0)", **CTX)
+    head = model.head.regression_head
+    torch.nn.init.zeros_(head.bbox_reg.weight)
+    torch.nn.init.zeros_(head.bbox_reg.bias)
+    paths = {"edges": "head.regression_head.edges", "positives": "head.positives"}
+    model.train()
+    with FeatureHooks(model, paths) as hooks:
+        # a box centred on a stride-8 location (anchor centres are multiples of the stride), within level 0's range
+        targets = [{"boxes": torch.tensor([[8.0, 8.0, 24.0, 24.0]]), "labels": torch.tensor([1])}]
+        _, loss = dense_forward(model, [torch.rand(3, 64, 64)], targets)
+        features = hooks.take()
+    assert torch.isfinite(loss)
+    edges, positives = features["edges"], features["positives"]
+    assert edges.shape[2:] == (4, 5) and positives.shape == edges.shape[:2] and positives.dtype == torch.bool
+    assert positives.any()
+    # zero weights and biases: uniform edge distributions over 0, 0.5, ..., 2, so every expected distance is 1.0
+    with torch.no_grad():
+        out = model.head(list(model.backbone(torch.rand(1, 3, 64, 64)).values()))
+    assert torch.allclose(out["bbox_regression"], torch.ones_like(out["bbox_regression"]))
+    assert out["bbox_edges"].shape == (1, out["cls_logits"].shape[1], 4, 5)

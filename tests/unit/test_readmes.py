@@ -96,7 +96,7 @@ def test_write_then_check(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "- `results/sentiment-run/`: A sentiment run (leaderboard: `results/sentiment-run/leaderboard.md`)" in docs
     assert (
         "    - bert-l4-h128 vs no_kd (Δ accuracy, higher is better): kd +0.81 pp, p=0.54, no clear difference; "
-        "tinybert -6.99 pp, p=0.07, no clear difference\n" in docs
+        "tinybert (hybrid) -6.99 pp, p=0.07, no clear difference\n" in docs
     )
     assert "    - minilm-l3 vs no_kd (Δ accuracy, higher is better): kd +1.35 pp, p=0.01, better; " in docs
     assert "](" not in docs.split("<!-- generated:results -->")[1]  # no links out of docs/: mkdocs --strict

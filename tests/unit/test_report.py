@@ -323,3 +323,17 @@ def test_unknown_format(boards: list[Leaderboard], tmp_path) -> None:
 )  # fmt: skip
 def test_fraction_metrics_are_shown_in_percent(metric: str, fraction: bool) -> None:
     assert table.is_fraction_metric(metric) is fraction
+
+
+def test_a_hybrid_method_says_so_in_its_row_summary_and_notes() -> None:
+    # tinybert is registered with a caveat (DistillMethod.caveat_tag / caveat); kd is a method as published
+    recs = [record("student", "s", "no_kd", i, v, 1.0) for i, v in enumerate((0.30, 0.31, 0.32))]
+    recs += [record("student", "s", "tinybert", i, v, 1.0) for i, v in enumerate((0.40, 0.41, 0.42))]
+    recs += [record("student", "s", "kd", 0, 0.35, 1.0)]
+    (board,) = build_leaderboards(recs)
+    assert rows_by(board)[("s", "tinybert")].method_label == "tinybert (hybrid)"
+    assert rows_by(board)[("s", "kd")].method_label == "kd"
+    assert "s/tinybert (hybrid) (+10.00 pp" in board.summary["text"]
+    (note,) = [n for n in board.notes if n.startswith("tinybert (hybrid): ")]
+    assert "not TinyBERT as published" in note and "MiniLM" in note
+    assert "| s | student | tinybert (hybrid) |" in write_markdown([board])

@@ -81,6 +81,10 @@ class DistillMethod(nn.Module):
     needs_index: ClassVar[bool] = False
     #: False when its state cannot follow DDP training (see the module docstring)
     ddp_ok: ClassVar[bool] = True
+    #: for a method that differs from the paper its name suggests: a short tag the leaderboard shows after the
+    #: method's name (``tinybert (hybrid)``) and a note saying what it is; empty for methods as published
+    caveat_tag: ClassVar[str] = ""
+    caveat: ClassVar[str] = ""
 
     def __init__(self, options: Any = None) -> None:
         super().__init__()

@@ -125,6 +125,12 @@ class IntermediateLayerKD(DistillMethod):
 
     Options: ClassVar[type] = HiddenOptions
     cacheable_teacher: ClassVar[bool] = False
+    caveat_tag: ClassVar[str] = "hybrid"
+    caveat: ClassVar[str] = (
+        "not TinyBERT as published: TinyBERT's hidden-state MSE + MiniLM's attention-distribution KL + logit KD, "
+        "in one stage (TinyBERT regresses unnormalised attention scores and trains in two stages); pkd and minilm "
+        "are published methods"
+    )
 
     def __init__(self, options: HiddenOptions | None = None) -> None:
         super().__init__(options)

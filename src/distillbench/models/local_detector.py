@@ -8,7 +8,8 @@ layers per stage) with a feature pyramid (Lin et al. 2017, "Feature Pyramid Netw
 Detection", CVPR) of ``fpn_width`` channels on three levels, strides 8, 16 and 32.
 
 Module paths a task card can name as features: ``backbone.fpn.layer_blocks.<i>`` (FPN level i:
-0 is stride 8), ``backbone.body.layer<j>`` (backbone stages), ``head.classification_head``.
+0 is stride 8), ``backbone.body.layer<j>`` (backbone stages), ``head.classification_head``; with
+``edge_bins`` also ``head.regression_head.edges`` and ``head.positives`` (``edge_distribution.py``).
 The transform's ``min_size`` / ``max_size`` are the data's image size, so images are not rescaled.
 
 FCOS assigns a location to a level by its largest distance d to the box edges, within
@@ -86,16 +87,29 @@ def fcos(
     fpn_width: int = 32,
     head_convs: int = 1,
     score_thresh: float = 0.05,
+    edge_bins: int = 0,
+    edge_max: float = 8.0,
 ) -> nn.Module:
-    """FCOS with a ``width``/``depth`` backbone, ``fpn_width`` FPN and ``head_convs`` conv layers per head tower."""
+    """FCOS with a ``width``/``depth`` backbone, ``fpn_width`` FPN and ``head_convs`` conv layers per head tower.
+
+    ``edge_bins`` > 0 predicts each box edge as a distribution over ``edge_bins + 1`` distances from 0 to
+    ``edge_max`` anchor sizes (General Focal Loss; ``models/edge_distribution.py``), 0 regresses 4 distances.
+    """
     from torchvision.models.detection import FCOS
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.models.detection.fcos import FCOSHead
 
     _check(image_size, fpn_width)
+    if edge_bins < 0 or edge_max <= 0:
+        raise ConfigError(f"edge_bins must be >= 0 and edge_max positive, got {edge_bins} and {edge_max}")
     backbone = PyramidBackbone(in_channels, width, depth, fpn_width)
     anchors = AnchorGenerator(ANCHOR_SIZES, ((1.0,),) * len(ANCHOR_SIZES))
-    head = FCOSHead(fpn_width, 1, num_classes, num_convs=head_convs)
+    if edge_bins:
+        from distillbench.models.edge_distribution import EdgeDistributionFCOSHead
+
+        head = EdgeDistributionFCOSHead(fpn_width, 1, num_classes, head_convs, edge_bins, edge_max)
+    else:
+        head = FCOSHead(fpn_width, 1, num_classes, num_convs=head_convs)
     return FCOS(
         backbone,
         num_classes,

@@ -2,13 +2,16 @@
 
 - environment notes: device, precision, batch size, speed inputs, torch and git of the run;
 - speed notes: where the one speed per architecture comes from (speed job or pooled jobs), output-dependent cost;
-- method notes: mean ± std, the test behind Δ, which epoch quality comes from, reference rows, memory, failures;
+- method notes: mean ± std, the test behind Δ, which epoch quality comes from, reference rows, memory, failures,
+  and the caveat of a method that is not the paper its name suggests (``DistillMethod.caveat``);
 - sanity notes (issue 16, item 9): a teacher below its student alone, a row at or below a reference floor,
   a metric at its floor (WER/CER >= 100%: no better than an empty transcript).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 from typing import Any
 
 from distillbench.report.rows import BASELINE_METHOD, Leaderboard, Row
@@ -86,6 +89,9 @@ def method_notes(board: Leaderboard) -> list[str]:
         verdict_note(board),
     ]
     notes += selection_notes(board)
+    for method in sorted({r.method for r in board.students() if r.method_tag}):  # type: ignore[type-var]
+        tag, caveat = method_caveat(method)
+        notes.append(f"{method} ({tag}): {caveat}")
     if board.references():
         names = ", ".join(r.model for r in board.references())
         notes.append(
@@ -102,6 +108,23 @@ def method_notes(board: Leaderboard) -> list[str]:
         shown = "; ".join(board.failures[:5]) + ("; ..." if board.failed > 5 else "")
         notes.append(f"failed jobs (not shown): {board.failed} — {shown}")
     return notes
+
+
+@functools.cache
+def method_caveat(method: str) -> tuple[str, str]:
+    """A built-in method's ``(caveat_tag, caveat)``; empty for methods as published and for unknown names.
+
+    Imports the built-in method modules only (not every component), the first time it is asked.
+    """
+    from distillbench.registry import BUILTIN_MODULES, METHODS
+
+    for module in BUILTIN_MODULES:
+        if module.startswith("distillbench.methods."):
+            importlib.import_module(module)
+    if method not in METHODS.names():
+        return "", ""
+    cls = METHODS.get(method)
+    return cls.caveat_tag, cls.caveat
 
 
 def selection_notes(board: Leaderboard) -> list[str]:

@@ -78,10 +78,14 @@ class Row:
     selection: str | None = None  # which epoch the quality comes from: "best_val" | "last" | "mixed"
     secondary: dict[str, float | None] = field(default_factory=dict)
     job_ids: list[str] = field(default_factory=list)
+    #: the method's caveat tag (``DistillMethod.caveat_tag``), shown after its name
+    method_tag: str = ""
 
     @property
     def method_label(self) -> str:
-        return self.method if self.method is not None else "—"
+        if self.method is None:
+            return "—"
+        return f"{self.method} ({self.method_tag})" if self.method_tag else self.method
 
     def value(self, column: Column) -> Any:
         """The raw value behind ``column`` (None when not available)."""

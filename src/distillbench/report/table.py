@@ -13,7 +13,14 @@ from collections import defaultdict
 from typing import Any
 
 from distillbench.errors import ResultsError
-from distillbench.report.notes import environment_notes, method_notes, run_environments, sanity_notes, speed_notes
+from distillbench.report.notes import (
+    environment_notes,
+    method_caveat,
+    method_notes,
+    run_environments,
+    sanity_notes,
+    speed_notes,
+)
 from distillbench.report.rows import BASELINE_METHOD, ROLE_ORDER, Column, Leaderboard, Row, is_fraction_metric
 from distillbench.report.speed import TaskSpeeds, is_speed_record, model_memory_mb, task_speeds
 from distillbench.report.verdicts import board_summary, fill_deltas
@@ -127,6 +134,7 @@ def _build_row(
         selection=(selections[0] if len(selections) == 1 else "mixed") if selections else None,
         secondary={m: _mean(_field(grp, "quality", m)) for m in secondary},
         job_ids=[str(r.get("job_id", "")) for r in grp],
+        method_tag=method_caveat(method)[0] if method else "",
     )
 
 

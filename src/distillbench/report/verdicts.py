@@ -77,7 +77,10 @@ def board_summary(board: Leaderboard) -> dict[str, Any]:
         unit = " pp" if scale == 100.0 else ""
         parts.append(
             "KD helped significantly: "
-            + ", ".join(f"{r.model}/{r.method} ({r.delta * scale:+.2f}{unit}, {format_p(r.p_value)})" for r in helped)  # type: ignore[operator]
+            + ", ".join(
+                f"{r.model}/{r.method_label} ({r.delta * scale:+.2f}{unit}, {format_p(r.p_value)})"  # type: ignore[operator]
+                for r in helped
+            )
         )
     elif board.students():
         parts.append(f"no KD method helped significantly (p < {board.alpha:g})")
