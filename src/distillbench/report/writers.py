@@ -247,6 +247,7 @@ _LATEX = {
     "↑": r"$\uparrow$",
     "↓": r"$\downarrow$",
     "—": "---",
+    "†": r"\textdagger{}",
     "\n": " ",
 }
 
