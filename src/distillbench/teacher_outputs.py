@@ -16,7 +16,8 @@ sparse distribution: the other classes get :data:`SPARSE_FILL`, so after the sof
 distribution is its top-k renormalised (exactly 0 elsewhere) — used only for methods declaring
 ``sparse_teacher_ok()``; the others then run the teacher online. Features are cached when their
 per-sample shape is fixed (not when it follows the batch's padding) and the whole cache stays under
-``max_bytes``; else online. Augmented training inputs (``train.augment``) always run the teacher online.
+``max_bytes``; else online. Augmented training inputs (``train.augment``) run the teacher online, unless
+``augment.replay`` records the teacher's outputs on every view once (teacher_replay.py).
 
 Exactness: float16 rounding changes the KD loss by well under 1e-3 relative (tests/unit/test_teacher_outputs.py);
 per-sample outputs can also differ from the online ones by the padding a batch adds (speech convolutions see it).
@@ -138,8 +139,8 @@ def load_or_build(
     }
     path = cache_file(cache_dir, card_name, key)
     sparse_ok = method.sparse_teacher_ok()
-    with _locked(path):
-        tensors, problem = _load(path)
+    with build_lock(path):
+        tensors, problem = load_tensors(path)
         built, build_s = False, 0.0
         if tensors is None:
             if problem:
@@ -161,7 +162,7 @@ def load_or_build(
             except NotCacheable as exc:
                 return None, online_record(str(exc))
             build_s = time.perf_counter() - start
-            _save(path, tensors, key)
+            save_tensors(path, tensors, key)
             built = True
     top_k = int(tensors["logits.values"].shape[-1]) if "logits.values" in tensors else None
     if top_k is not None and not sparse_ok:
@@ -185,7 +186,7 @@ def load_or_build(
     return TeacherOutputs(tensors, record), record
 
 
-def _save(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any]) -> None:
+def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any]) -> None:
     """The tensors (safetensors) and then their manifest, each written atomically."""
     from safetensors.torch import save_file
 
@@ -198,7 +199,7 @@ def _save(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any
     os.replace(tmp_json, path.with_suffix(".json"))
 
 
-def _load(path: Path) -> tuple[dict[str, torch.Tensor] | None, str | None]:
+def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor] | None, str | None]:
     """``(tensors, None)``, ``(None, None)`` when not built yet, or ``(None, what is wrong)`` when corrupt."""
     from safetensors.torch import load_file
 
@@ -232,7 +233,10 @@ def plan(method: Any, augment: Any, options: CacheOptions) -> str | None:
     if not method.cacheable_teacher:
         return f"method {method.registry_name!r} does not declare its teacher outputs cacheable (cacheable_teacher)"
     if augment is not None:
-        return "the student's training inputs are augmented (train.augment): the teacher must see each view"
+        return (
+            "the student's training inputs are augmented (train.augment): the teacher must see each view "
+            "(augment.replay records them once: teacher_replay.py)"
+        )
     return None
 
 
@@ -265,7 +269,7 @@ def cache_file(cache_dir: str, card_name: str, key: Mapping[str, Any]) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def build_lock(path: Path) -> Iterator[None]:
     """One builder at a time per cache file (parallel student jobs wait for the first one's build)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as handle:
