@@ -81,6 +81,9 @@ class PaperTable:
     checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (source, against the paper's table, where)
 
     alpha: float = 0.05
+    higher_is_better: bool = True
+    #: 100 when the metric is a fraction shown in percent (accuracy, WER), else 1 (BLEU)
+    scale: float = 100.0
 
     @property
     def same(self) -> bool:
@@ -89,7 +92,8 @@ class PaperTable:
     @property
     def heading(self) -> str:
         kind = "same setting" if self.same else "different setting, context only (no Δ)"
-        return f"{self.task}: {self.metric} (%), student {self.student} — {kind}"
+        unit = " (%)" if self.scale == 100.0 else ""
+        return f"{self.task}: {self.metric}{unit}, student {self.student} — {kind}"
 
     @property
     def note(self) -> str:
@@ -158,7 +162,9 @@ def build_paper_tables(
             for student in sorted({r.model for r in board.students()}):
                 teacher = teachers[0].model if len(teachers) == 1 else "?"
                 repro = f"{(settings or {}).get(board.task, board.title)}, {teacher} → {student}"
-                table = PaperTable(board.task, student, kind, baseline, repro, board.primary_metric, alpha=board.alpha)
+                metric = board.primary_metric
+                table = PaperTable(board.task, student, kind, baseline, repro, metric, alpha=board.alpha,
+                                   higher_is_better=board.higher_is_better, scale=board.scale(metric))  # fmt: skip
                 table.rows = _rows(board, student, baseline, kind)
                 table.checks = [
                     (_source(e), e["checked_against_paper_table"], str(e["checked"]).strip()) for e in baseline.entries
@@ -210,8 +216,8 @@ def _f(v: float | None, sign: bool = False) -> str:
     return "—" if v is None or not math.isfinite(v) else (f"{v:+.2f}" if sign else f"{v:.2f}")
 
 
-def _cells(table: PaperTable, row: PaperRow, scale: float = 100.0) -> list[str]:
-    r = row.reproduced
+def _cells(table: PaperTable, row: PaperRow) -> list[str]:
+    r, scale = row.reproduced, table.scale
     repro = "—"
     if r is not None and r.mean is not None:
         repro = f"{r.mean * scale:.2f}" + (f" ± {r.std * scale:.2f}" if r.std is not None else "") + f" (n={r.n})"
@@ -228,12 +234,13 @@ def _cells(table: PaperTable, row: PaperRow, scale: float = 100.0) -> list[str]:
 def _bold_columns(table: PaperTable) -> dict[int, tuple[str, float]]:
     """Column index -> (PaperRow attribute, best student value) for the columns that mark their best."""
     students = [r for r in table.rows if r.method != "teacher"]
+    best = max if table.higher_is_better else min  # a gain is value - student alone: the same direction
     out = {}
     for i, header in enumerate(table.headers()):
         attr = BOLD.get(header)
         values = [getattr(r, attr) for r in students] if attr else []
         if any(v is not None for v in values):
-            out[i] = (attr, max(v for v in values if v is not None))
+            out[i] = (attr, best(v for v in values if v is not None))
     return out
 
 
