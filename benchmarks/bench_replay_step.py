@@ -12,7 +12,8 @@ every run sees the same batches and views, so each repeat's ratio (KD time / no_
 work; figures are medians over repeats with their range. Target: KD with replay <= 1.10x no_kd.
 
 The replay is built once before timing over the rows the runs use (its build time and its size are
-printed: bytes per sample per epoch, and what the card's full recipe would take). Run it alone::
+printed: bytes per sample per epoch, and what the card's full recipe would take), and once more with
+``replay_top_k: 10`` for its size only. Run it alone::
 
     OMP_NUM_THREADS=1 flock /tmp/distillbench-cpu.lock .venv/bin/python benchmarks/bench_replay_step.py
 """
@@ -125,6 +126,10 @@ def bench(card_path: str, student_name: str, steps: int, repeats: int) -> dict[s
             runs[config].append(_step_times(adapter, card, student, data, cfg, config, **kw))
     ratios = {c: [sum(a) / sum(b) for a, b in zip(runs[c], runs["no_kd"], strict=True)] for c in CONFIGS[1:]}
     per_view = bytes_per_view(tensors)
+    top10 = replace(cfg, augment={**cfg.augment, "replay_top_k": 10})  # FKD-style storage: the 10 largest logits
+    tensors_top10 = build_replay(
+        adapter, teacher, data, top10, device=torch.device("cpu"), amp=amp, sparse_ok=True, options=CacheOptions()
+    )
     return {
         "case": f"{card.name}/{student_name} ({card.teacher.name} teacher)",
         "augment": cfg.augment,
@@ -136,6 +141,7 @@ def bench(card_path: str, student_name: str, steps: int, repeats: int) -> dict[s
         "build_s": build_s,
         "rows": len(data.train),
         "bytes_per_view": per_view,
+        "bytes_per_view_top10": bytes_per_view(tensors_top10),
         "full_recipe": (full.epochs, per_view),
     }
 
@@ -152,6 +158,7 @@ def main() -> None:
             r = bench(card, student, steps, args.repeats)
             ms, ratio, lo_hi = r["step_ms"], r["ratio"], r["ratio_range"]
             epochs, per_view = r["full_recipe"]
+            top10 = r["bytes_per_view_top10"]
             print(
                 f"{r['case']}, augment {r['augment']}, batch {r['batch_size']}, {r['steps']} steps per run:\n"
                 f"  mean step no_kd {ms['no_kd']:.2f} ms, kd replay {ms['kd_replay']:.2f} ms, kd online "
@@ -160,7 +167,9 @@ def main() -> None:
                 f"{lo_hi['kd_replay'][1]:.3f}), teacher online {ratio['kd_online']:.3f} ({lo_hi['kd_online'][0]:.3f}-"
                 f"{lo_hi['kd_online'][1]:.3f})\n"
                 f"  replay: {per_view} bytes per sample per epoch; built over {r['rows']} rows x 1 epoch in "
-                f"{r['build_s']:.1f} s; the card's {epochs} epochs would store {per_view * epochs} bytes per sample"
+                f"{r['build_s']:.1f} s; the card's {epochs} epochs would store {per_view * epochs} bytes per sample\n"
+                f"  with replay_top_k 10: {top10} bytes per sample per epoch, {top10 * epochs} per sample over "
+                f"{epochs} epochs"
             )
 
 

@@ -35,7 +35,8 @@ class Augment:
     ``flip``: mirror left-right with probability 1/2. Sampled per image from the epoch's seed.
     ``replay``: soft-label replay (FKD, Shen & Xing 2022; teacher_replay.py): each epoch's views are drawn per
     sample from ``replay_seed`` (shared by every student, seed and method), and the teacher's outputs on them
-    are recorded once and replayed instead of running the teacher on every step.
+    are recorded once and replayed instead of running the teacher on every step; ``replay_top_k`` keeps only each
+    view's k largest logits (FKD keeps 5 of ImageNet's 1,000), for methods that accept that sparse distribution.
     """
 
     crop: int | None = None
@@ -43,10 +44,13 @@ class Augment:
     flip: bool = False
     replay: bool = False
     replay_seed: int = 0
+    replay_top_k: int | None = None
 
     def __post_init__(self) -> None:
         if self.padding < 0 or (self.crop is not None and self.crop < 1):
             raise ValueError(f"augment needs padding >= 0 and crop >= 1, got padding {self.padding}, crop {self.crop}")
+        if self.replay_top_k is not None and (self.replay_top_k < 1 or not self.replay):
+            raise ValueError(f"augment replay_top_k must be >= 1 and goes with replay: true, got {self.replay_top_k}")
 
 
 @dataclass
@@ -93,7 +97,9 @@ class TrainConfig:
             try:
                 self.augment = dataclasses.asdict(Augment(**self.augment))
             except TypeError as exc:
-                raise ValueError(f"augment: {exc} (keys: crop, padding, flip, replay, replay_seed)") from None
+                raise ValueError(
+                    f"augment: {exc} (keys: crop, padding, flip, replay, replay_seed, replay_top_k)"
+                ) from None
         if self.epochs < 0 or self.batch_size < 1:
             raise ValueError("epochs must be at least 0 (0: the model as built, untrained) and batch_size at least 1")
         if self.select not in SELECTIONS:

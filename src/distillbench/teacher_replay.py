@@ -23,7 +23,7 @@ pool of crops per image and draws from it; here there is one recorded view per s
 
 Storage per sample and epoch (:func:`bytes_per_view`): 3 bytes for the view (top and left as uint8, the flip
 as bool) plus 2 bytes per class (float16 logits), or 6 bytes per kept class with top-k (float16 value and
-int32 index): 23 bytes for 10 classes, 203 for 100.
+int32 index): 23 bytes for 10 classes, 203 for 100, 63 for the top 10 of 100.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -175,6 +175,8 @@ def load_or_build(
     reason = replay_plan(method, cfg.augment, options)
     if reason:
         return None, online_record(reason)
+    if cfg.augment.get("replay_top_k"):  # every view keeps its k largest logits, whatever the class count
+        options = replace(options, top_k=int(cfg.augment["replay_top_k"]), top_k_above=int(cfg.augment["replay_top_k"]))
     identity = teacher_identity(teacher_training, teacher)
     key = {
         "format": FORMAT,

@@ -29,11 +29,12 @@ AUGMENT = {"padding": 2, "flip": True, "replay": True, "replay_seed": 3}
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A card with replayed augmentation (the image card's, plus ``augment``), its smoke data and teacher."""
+    """A card with replayed augmentation (the image card's, plus ``augment``), its smoke data and its teacher as
+    built (untrained: what the replay records does not depend on the weights)."""
     base = tmp_path_factory.getbasetemp()
     card_path = base / "image-replay.yaml"
     card_path.write_text(
-        f"include: {ROOT / 'tasks' / 'image_classification.yaml'}\nname: image-replay\n"
+        f"include: {ROOT / 'tasks' / 'image_classification.yaml'}\nname: image-replay\nteacher_train: {{epochs: 0}}\n"
         f"student_train: {{epochs: 2, batch_size: 64, optimizer: sgd, lr: 0.05, augment: {AUGMENT}}}\n"
     )
     cache = str(base / "replay-cache")
@@ -47,10 +48,10 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "teacher": teacher, "training": training, "cfg": cfg}  # fmt: skip
 
 
-def _replay(image: dict[str, Any], method: str, cache_dir: str) -> tuple[Any, dict[str, Any]]:
+def _replay(image: dict[str, Any], method: str, cache_dir: str, cfg: Any = None) -> tuple[Any, dict[str, Any]]:
     card = image["card"]
     return load_or_build(
-        image["adapter"], image["teacher"], image["data"], image["cfg"],
+        image["adapter"], image["teacher"], image["data"], cfg or image["cfg"],
         method=build_method(method, card.methods.get(method)), teacher_training=image["training"],
         data_key={"card": card.name}, cache_dir=cache_dir, card_name=card.name, device=torch.device("cpu"),
         precision="fp32", amp=lambda: torch.autocast("cpu", enabled=False),
@@ -75,6 +76,20 @@ def test_replayed_outputs_are_the_teachers_on_the_training_views(image: dict[str
     first, second = replay.epoch(0)[1], replay.epoch(1)[1]
     assert not torch.equal(first.top, second.top)  # a new view of each sample every epoch
     assert 0.3 < first.flip.float().mean() < 0.7 and int(first.top.max()) == 4  # padding 2: offsets 0..4
+
+
+def test_top_k_replay_keeps_k_logits_per_view(image: dict[str, Any], tmp_path: Path) -> None:
+    cfg = replace(image["cfg"], augment={**AUGMENT, "replay_top_k": 3})
+    replay, record = _replay(image, "kd", str(tmp_path), cfg)
+    assert record["source"] == "replay" and record["top_k"] == 3 and record["bytes_per_sample_epoch"] == 3 + 3 * 6
+    logits = replay.epoch(1)[0].lookup(torch.arange(4), torch.device("cpu")).logits
+    assert ((logits > -1e3).sum(-1) == 3).all()  # the other classes get exactly 0 probability after the softmax
+    full, _ = _replay(image, "kd", str(tmp_path))
+    assert torch.equal(
+        logits.topk(3).indices, full.epoch(1)[0].lookup(torch.arange(4), torch.device("cpu")).logits.topk(3).indices
+    )
+    _, online = _replay(image, "dkd", str(tmp_path), cfg)  # dkd needs every class: the teacher runs online
+    assert online["source"] == "online" and "top-3 logits and 'dkd' needs them all" in online["reason"]
 
 
 def test_what_cannot_be_replayed_says_why() -> None:
