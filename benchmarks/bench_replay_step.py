@@ -21,7 +21,6 @@ printed: bytes per sample per epoch, and what the card's full recipe would take)
 from __future__ import annotations
 
 import argparse
-import itertools
 import statistics
 import tempfile
 import time
@@ -32,16 +31,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from bench_kd_step import step_times  # benchmarks/ is the script's folder: on sys.path
 from distillbench.config import load_card
 from distillbench.measure import autocast
-from distillbench.methods.base import build_method
 from distillbench.registry import TASKS
 from distillbench.teacher_outputs import CacheOptions
 from distillbench.teacher_replay import TeacherReplay, build_replay, bytes_per_view
-from distillbench.train import seed_everything, train_model
+from distillbench.train import seed_everything
 from distillbench.worker import train_config
 
-CONFIGS = ("no_kd", "kd_replay", "kd_online")
+CONFIGS = ("no_kd", "kd_cached", "kd_online")  # bench_kd_step.step_times's names; "kd_cached" reads the replay
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -80,28 +79,6 @@ def cases(tmp: Path) -> list[tuple[str, str]]:
     return [(str(image), "cnn-w8"), (str(cifar), "resnet8x4")]
 
 
-def _step_times(adapter: Any, card: Any, student: Any, data: Any, cfg: Any, config: str, **kw: Any) -> list[float]:
-    """Per-step seconds of one short training run (first step left out)."""
-    seed_everything(0)
-    model = adapter.build_model(student.model, data)
-    method = build_method("no_kd" if config == "no_kd" else "kd", None if config == "no_kd" else card.methods["kd"])
-    stamps: list[float] = []
-    train_model(
-        adapter,
-        model,
-        data,
-        cfg,
-        method,
-        seed=0,
-        device=torch.device("cpu"),
-        teacher=kw["teacher"] if config == "kd_online" else None,
-        teacher_outputs=kw["replay"] if config != "kd_online" else None,
-        names=(student.name, card.teacher.name),
-        progress=lambda *_: stamps.append(time.perf_counter()),
-    )
-    return [b - a for a, b in itertools.pairwise(stamps)]
-
-
 def bench(card_path: str, student_name: str, steps: int, repeats: int) -> dict[str, Any]:
     card = load_card(card_path)
     adapter = TASKS.get(card.task)(card)
@@ -118,12 +95,12 @@ def bench(card_path: str, student_name: str, steps: int, repeats: int) -> dict[s
         adapter, teacher, data, cfg, device=torch.device("cpu"), amp=amp, sparse_ok=True, options=CacheOptions()
     )
     build_s = time.perf_counter() - start
-    kw = {"teacher": teacher, "replay": TeacherReplay(tensors)}
+    kw = {"teacher": teacher, "outputs": TeacherReplay(tensors)}
     runs: dict[str, list[list[float]]] = {c: [] for c in CONFIGS}
-    _step_times(adapter, card, student, data, cfg, "kd_online", **kw)  # warm-up (allocator, kernels)
+    step_times(adapter, card, student, data, cfg, "kd_online", **kw)  # warm-up (allocator, kernels)
     for r in range(repeats):
         for config in CONFIGS[r % 3 :] + CONFIGS[: r % 3]:  # rotate: no configuration always runs first
-            runs[config].append(_step_times(adapter, card, student, data, cfg, config, **kw))
+            runs[config].append(step_times(adapter, card, student, data, cfg, config, **kw))
     ratios = {c: [sum(a) / sum(b) for a, b in zip(runs[c], runs["no_kd"], strict=True)] for c in CONFIGS[1:]}
     per_view = bytes_per_view(tensors)
     top10 = replace(cfg, augment={**cfg.augment, "replay_top_k": 10})  # FKD-style storage: the 10 largest logits
@@ -161,10 +138,10 @@ def main() -> None:
             top10 = r["bytes_per_view_top10"]
             print(
                 f"{r['case']}, augment {r['augment']}, batch {r['batch_size']}, {r['steps']} steps per run:\n"
-                f"  mean step no_kd {ms['no_kd']:.2f} ms, kd replay {ms['kd_replay']:.2f} ms, kd online "
+                f"  mean step no_kd {ms['no_kd']:.2f} ms, kd replay {ms['kd_cached']:.2f} ms, kd online "
                 f"{ms['kd_online']:.2f} ms (medians over repeats)\n"
-                f"  KD/no_kd ratio with replay {ratio['kd_replay']:.3f} (repeats {lo_hi['kd_replay'][0]:.3f}-"
-                f"{lo_hi['kd_replay'][1]:.3f}), teacher online {ratio['kd_online']:.3f} ({lo_hi['kd_online'][0]:.3f}-"
+                f"  KD/no_kd ratio with replay {ratio['kd_cached']:.3f} (repeats {lo_hi['kd_cached'][0]:.3f}-"
+                f"{lo_hi['kd_cached'][1]:.3f}), teacher online {ratio['kd_online']:.3f} ({lo_hi['kd_online'][0]:.3f}-"
                 f"{lo_hi['kd_online'][1]:.3f})\n"
                 f"  replay: {per_view} bytes per sample per epoch; built over {r['rows']} rows x 1 epoch in "
                 f"{r['build_s']:.1f} s; the card's {epochs} epochs would store {per_view * epochs} bytes per sample\n"

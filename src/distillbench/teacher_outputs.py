@@ -139,51 +139,67 @@ def load_or_build(
     }
     path = cache_file(cache_dir, card_name, key)
     sparse_ok = method.sparse_teacher_ok()
+
+    def build() -> dict[str, torch.Tensor]:
+        return build_outputs(adapter, teacher, data, batch_size=batch_size, device=device, amp=amp,
+                             feature_paths=paths, sparse_ok=sparse_ok, options=options)  # fmt: skip
+
+    tensors, stored = load_or_build_file(path, key, build, "teacher outputs")
+    if tensors is None:
+        return None, stored
+    top_k, refused = top_k_refusal(tensors, method, "cache")
+    if refused:
+        return None, online_record(refused)
+    record = {
+        "source": "cache",
+        **stored,
+        "fields": sorted(k for k in tensors if k not in ("offsets", "num_classes")),
+        "top_k": top_k,
+        "samples": len(data.train),
+        "teacher": identity,
+    }
+    log.info("teacher outputs %s %s (%s)", "built into" if stored["built"] else "read from", path, record["fields"])
+    return TeacherOutputs(tensors, record), record
+
+
+def load_or_build_file(
+    path: Path, key: Mapping[str, Any], build: Callable[[], dict[str, torch.Tensor]], what: str
+) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
+    """The tensors stored at ``path``, built by ``build`` and saved under ``key`` when missing or corrupt (one builder
+    at a time), with the record's file fields; ``(None, online record)`` when ``build`` raises NotCacheable."""
     with build_lock(path):
         tensors, problem = load_tensors(path)
         built, build_s = False, 0.0
         if tensors is None:
             if problem:
-                log.warning("teacher outputs %s: %s; rebuilding them", path, problem)
+                log.warning("%s %s: %s; rebuilding", what, path, problem)
             start = time.perf_counter()
             try:
                 with torch.random.fork_rng(devices=[]):  # the build must not move the job's random streams
-                    tensors = build_outputs(
-                        adapter,
-                        teacher,
-                        data,
-                        batch_size=batch_size,
-                        device=device,
-                        amp=amp,
-                        feature_paths=paths,
-                        sparse_ok=sparse_ok,
-                        options=options,
-                    )
+                    tensors = build()
             except NotCacheable as exc:
                 return None, online_record(str(exc))
             build_s = time.perf_counter() - start
             save_tensors(path, tensors, key)
             built = True
-    top_k = int(tensors["logits.values"].shape[-1]) if "logits.values" in tensors else None
-    if top_k is not None and not sparse_ok:
-        return None, online_record(f"the cache holds top-{top_k} logits and {method.registry_name!r} needs them all")
-    manifest = json.loads(path.with_suffix(".json").read_text())
-    record = {
-        "source": "cache",
+    return tensors, {
         "path": str(path),
-        "sha256": manifest["sha256"],
+        "sha256": json.loads(path.with_suffix(".json").read_text())["sha256"],
         "dtype": str(DTYPE).removeprefix("torch."),
-        "fields": sorted(k for k in tensors if k not in ("offsets", "num_classes")),
-        "top_k": top_k,
-        "samples": len(data.train),
         "bytes": path.stat().st_size,
-        "teacher": identity,
         "built": built,
         "build_s": round(build_s, 3),
         "rebuilt_because": problem,
     }
-    log.info("teacher outputs %s %s (%s)", "built into" if built else "read from", path, record["fields"])
-    return TeacherOutputs(tensors, record), record
+
+
+def top_k_refusal(tensors: Mapping[str, torch.Tensor], method: Any, where: str) -> tuple[int | None, str | None]:
+    """The stored top-k (None: every logit) and, when ``method`` needs every logit but only the top-k are stored, why
+    the teacher must run online instead."""
+    top_k = int(tensors["logits.values"].shape[-1]) if "logits.values" in tensors else None
+    if top_k is not None and not method.sparse_teacher_ok():
+        return top_k, f"the {where} holds top-{top_k} logits and {method.registry_name!r} needs them all"
+    return top_k, None
 
 
 def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any]) -> None:

@@ -28,9 +28,7 @@ int32 index): 23 bytes for 10 classes, 203 for 100, 63 for the top 10 of 100.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -41,15 +39,13 @@ from torch import nn
 from distillbench.adapters.base import DataSplits, TaskAdapter
 from distillbench.data.augment import ViewParams, epoch_views
 from distillbench.teacher_outputs import (
-    DTYPE,
     FORMAT,
     TeacherOutputs,
-    build_lock,
     cache_file,
-    load_tensors,
+    load_or_build_file,
     online_record,
-    save_tensors,
     teacher_identity,
+    top_k_refusal,
 )
 from distillbench.teacher_outputs_build import CacheOptions, NotCacheable, OutputStore
 
@@ -189,42 +185,28 @@ def load_or_build(
         "top_k": [options.top_k, options.top_k_above],
     }
     path = cache_file(cache_dir, f"{card_name}-replay", key)
-    sparse_ok = method.sparse_teacher_ok()
-    with build_lock(path):
-        tensors, problem = load_tensors(path)
-        built, build_s = False, 0.0
-        if tensors is None:
-            if problem:
-                log.warning("teacher replay %s: %s; rebuilding it", path, problem)
-            start = time.perf_counter()
-            try:
-                with torch.random.fork_rng(devices=[]):  # the build must not move the job's random streams
-                    tensors = build_replay(
-                        adapter, teacher, data, cfg, device=device, amp=amp, sparse_ok=sparse_ok, options=options
-                    )
-            except NotCacheable as exc:
-                return None, online_record(str(exc))
-            build_s = time.perf_counter() - start
-            save_tensors(path, tensors, key)
-            built = True
-    top_k = int(tensors["logits.values"].shape[-1]) if "logits.values" in tensors else None
-    if top_k is not None and not sparse_ok:
-        return None, online_record(f"the replay holds top-{top_k} logits and {method.registry_name!r} needs them all")
+
+    def build() -> dict[str, torch.Tensor]:
+        return build_replay(adapter, teacher, data, cfg, device=device, amp=amp,
+                            sparse_ok=method.sparse_teacher_ok(), options=options)  # fmt: skip
+
+    tensors, stored = load_or_build_file(path, key, build, "teacher replay")
+    if tensors is None:
+        return None, stored
+    top_k, refused = top_k_refusal(tensors, method, "replay")
+    if refused:
+        return None, online_record(refused)
     record = {
         "source": "replay",
-        "path": str(path),
-        "sha256": json.loads(path.with_suffix(".json").read_text())["sha256"],
-        "dtype": str(DTYPE).removeprefix("torch."),
+        **stored,
         "fields": sorted(k for k in tensors if k != "num_classes"),
         "top_k": top_k,
         "samples": len(data.train),
         "epochs": int(tensors["view.top"].shape[0]),
-        "bytes": path.stat().st_size,
         "bytes_per_sample_epoch": bytes_per_view(tensors),
         "teacher": identity,
-        "built": built,
-        "build_s": round(build_s, 3),
-        "rebuilt_because": problem,
     }
-    log.info("teacher replay %s %s (%d epochs)", "built into" if built else "read from", path, record["epochs"])
+    log.info(
+        "teacher replay %s %s (%d epochs)", "built into" if stored["built"] else "read from", path, record["epochs"]
+    )
     return TeacherReplay(tensors, record), record

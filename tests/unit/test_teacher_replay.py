@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import torch
-from torch import nn
 
 from distillbench.config import load_card
 from distillbench.data.augment import epoch_views
@@ -20,7 +19,6 @@ from distillbench.methods.base import build_method
 from distillbench.registry import TASKS
 from distillbench.teacher_outputs import CacheOptions
 from distillbench.teacher_replay import bytes_per_view, load_or_build, replay_plan
-from distillbench.types import ModelOutput
 from distillbench.worker import get_teacher, run_job, train_config
 from tests.conftest import ROOT, smoke_job
 
@@ -116,16 +114,8 @@ def _too_big() -> str:
     return str(err.value)
 
 
-def test_jobs_replay_without_running_the_teacher(image: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    adapter_cls = TASKS.get("image_classification")
-    calls = {"eval": 0}
-    forward = adapter_cls.forward
-
-    def counting(self: Any, model: nn.Module, batch: Any) -> ModelOutput:
-        calls["eval"] += not model.training  # the frozen teacher runs in eval mode, the student in train mode
-        return forward(self, model, batch)
-
-    monkeypatch.setattr(adapter_cls, "forward", counting)
+def test_jobs_replay_without_running_the_teacher(image: dict[str, Any], teacher_forwards: dict[str, int]) -> None:
+    calls = teacher_forwards
     first = run_job(smoke_job(image["path"], "student", "kd", image["cache"], seed=0))
     built_with = calls["eval"]
     second = run_job(smoke_job(image["path"], "student", "dkd", image["cache"], seed=1))
