@@ -53,8 +53,6 @@ __all__ = ["TeacherReplay", "build_replay", "bytes_per_view", "load_or_build", "
 
 log = logging.getLogger(__name__)
 
-VIEW_FIELDS = ("view.top", "view.left", "view.flip")
-
 
 @dataclass
 class TeacherReplay:
@@ -129,12 +127,12 @@ def build_replay(
                 raise NotCacheable("the replay records one output per sample, and the teacher's vary in length")
             per_epoch.append(store.tensors())
             views.append(table)
-            if epoch == 0:
-                size = sum(v.numel() * v.element_size() for v in per_epoch[0].values()) * cfg.epochs
-                if size > options.max_bytes:
+            if epoch == 0:  # the views take 3 bytes per sample (uint8 offsets, a bool)
+                nbytes = (sum(v.numel() * v.element_size() for v in per_epoch[0].values()) + 3 * n) * cfg.epochs
+                if nbytes > options.max_bytes:
                     raise NotCacheable(
-                        f"the replay would take ~{size / 2**30:.1f} GiB over {cfg.epochs} epochs (limit "
-                        f"{options.max_bytes / 2**30:.1f} GiB; DISTILLBENCH_TEACHER_TOP_K keeps fewer classes)"
+                        f"the replay would take ~{nbytes / 2**30:.1f} GiB over {cfg.epochs} epochs (limit "
+                        f"{options.max_bytes / 2**30:.1f} GiB; augment.replay_top_k keeps fewer logits per view)"
                     )
     out = {k: torch.stack([e[k] for e in per_epoch]) for k in per_epoch[0] if k != "num_classes"}
     if "num_classes" in per_epoch[0]:
