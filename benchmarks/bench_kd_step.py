@@ -40,7 +40,7 @@ CASES = (("image_classification", "cnn-w8"), ("sentiment", "minilm-l3"))
 CONFIGS = ("no_kd", "kd_cached", "kd_online")
 
 
-def _step_times(adapter: Any, card: Any, student: Any, data: Any, cfg: Any, config: str, **kw: Any) -> list[float]:
+def step_times(adapter: Any, card: Any, student: Any, data: Any, cfg: Any, config: str, **kw: Any) -> list[float]:
     """Per-step seconds of one short training run (first step left out)."""
     seed_everything(0)
     model = adapter.build_model(student.model, data)
@@ -89,11 +89,11 @@ def bench(card_name: str, student_name: str, steps: int, repeats: int, rows: int
     build_s = time.perf_counter() - start
     kw = {"teacher": teacher, "outputs": TeacherOutputs(tensors)}
     runs: dict[str, list[list[float]]] = {c: [] for c in CONFIGS}
-    _step_times(adapter, card, student, data, cfg, "kd_online", **kw)  # warm-up (allocator, kernels)
+    step_times(adapter, card, student, data, cfg, "kd_online", **kw)  # warm-up (allocator, kernels)
     for r in range(repeats):
         order = CONFIGS[r % 3 :] + CONFIGS[: r % 3]  # rotate: no configuration always runs first
         for config in order:
-            runs[config].append(_step_times(adapter, card, student, data, cfg, config, **kw))
+            runs[config].append(step_times(adapter, card, student, data, cfg, config, **kw))
     # every run sees the same batches in the same order (same seed), so a repeat's ratio compares equal work
     ratios = {c: [sum(a) / sum(b) for a, b in zip(runs[c], runs["no_kd"], strict=True)] for c in CONFIGS[1:]}
     return {

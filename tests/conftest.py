@@ -80,3 +80,21 @@ def smoke_models(card_name: str) -> tuple:
         adapter.build_model(card.teacher.model, data),
         adapter.build_model(card.students[0].model, data),
     )
+
+
+@pytest.fixture
+def teacher_forwards(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """``{"eval": n}``: the image adapter's forward passes in eval mode so far (the frozen teacher runs in eval mode,
+    a student in train mode), for tests that check a teacher was not run."""
+    from distillbench.registry import TASKS
+
+    adapter_cls = TASKS.get("image_classification")
+    calls = {"eval": 0}
+    forward = adapter_cls.forward
+
+    def counting(self: object, model: object, batch: object) -> object:
+        calls["eval"] += not model.training  # type: ignore[attr-defined]
+        return forward(self, model, batch)
+
+    monkeypatch.setattr(adapter_cls, "forward", counting)
+    return calls

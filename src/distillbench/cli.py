@@ -289,7 +289,10 @@ def report(
     format: Annotated[str, typer.Option("--format", help="Comma-separated formats.")] = FORMATS,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: the run directory).")] = None,
     paper: Annotated[
-        bool, typer.Option("--paper", help="Also write paper.md / paper.tex: published vs reproduced, Δ.")
+        bool,
+        typer.Option(
+            "--paper", help="Also write paper.md / paper.tex: published vs reproduced (Δ for the same setting only)."
+        ),
     ] = False,
     baselines: Annotated[
         Path | None, typer.Option(help="Directory of published baselines (default: baselines/).")

@@ -34,15 +34,24 @@ class Augment:
     ``crop``: output side (default: the image's own size); ``padding``: pixels of black added on every side
     before the crop (so ``padding: 2`` at the image's size jitters it by up to 2 pixels in each direction);
     ``flip``: mirror left-right with probability 1/2. Sampled per image from the epoch's seed.
+    ``replay``: soft-label replay (FKD, Shen & Xing 2022; teacher_replay.py): each epoch's views are drawn per
+    sample from ``replay_seed`` (shared by every student, seed and method), and the teacher's outputs on them
+    are recorded once and replayed instead of running the teacher on every step; ``replay_top_k`` keeps only each
+    view's k largest logits (FKD keeps 5 of ImageNet's 1,000), for methods that accept that sparse distribution.
     """
 
     crop: int | None = None
     padding: int = 0
     flip: bool = False
+    replay: bool = False
+    replay_seed: int = 0
+    replay_top_k: int | None = None
 
     def __post_init__(self) -> None:
         if self.padding < 0 or (self.crop is not None and self.crop < 1):
             raise ValueError(f"augment needs padding >= 0 and crop >= 1, got padding {self.padding}, crop {self.crop}")
+        if self.replay_top_k is not None and (self.replay_top_k < 1 or not self.replay):
+            raise ValueError(f"augment replay_top_k must be >= 1 and goes with replay: true, got {self.replay_top_k}")
 
 
 @dataclass
@@ -89,7 +98,9 @@ class TrainConfig:
             try:
                 self.augment = dataclasses.asdict(Augment(**self.augment))
             except TypeError as exc:
-                raise ValueError(f"augment: {exc} (keys: crop, padding, flip)") from None
+                raise ValueError(
+                    f"augment: {exc} (keys: crop, padding, flip, replay, replay_seed, replay_top_k)"
+                ) from None
         if self.epochs < 0 or self.batch_size < 1:
             raise ValueError("epochs must be at least 0 (0: the model as built, untrained) and batch_size at least 1")
         if self.select not in SELECTIONS:

@@ -83,6 +83,8 @@ def resolve(card: TaskCard) -> dict[str, Any]:
     options = to_plain(source.options) if dataclasses.is_dataclass(source.options) else dict(card.data.options)
     if options.get("holdout") is False:
         split = "all training data; test = the official test split; no holdout: validation = the test split"
+    elif "val" in (options.get("splits") or {}):
+        split = f"validation = the source's {options['splits']['val']!r} split"
     elif "val_fraction" in options:
         split = f"validation = {options['val_fraction']} of train, held out (seed {options.get('split_seed', 0)})"
     else:

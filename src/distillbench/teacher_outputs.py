@@ -16,7 +16,8 @@ sparse distribution: the other classes get :data:`SPARSE_FILL`, so after the sof
 distribution is its top-k renormalised (exactly 0 elsewhere) — used only for methods declaring
 ``sparse_teacher_ok()``; the others then run the teacher online. Features are cached when their
 per-sample shape is fixed (not when it follows the batch's padding) and the whole cache stays under
-``max_bytes``; else online. Augmented training inputs (``train.augment``) always run the teacher online.
+``max_bytes``; else online. Augmented training inputs (``train.augment``) run the teacher online, unless
+``augment.replay`` records the teacher's outputs on every view once (teacher_replay.py).
 
 Exactness: float16 rounding changes the KD loss by well under 1e-3 relative (tests/unit/test_teacher_outputs.py);
 per-sample outputs can also differ from the online ones by the padding a batch adds (speech convolutions see it).
@@ -138,54 +139,70 @@ def load_or_build(
     }
     path = cache_file(cache_dir, card_name, key)
     sparse_ok = method.sparse_teacher_ok()
-    with _locked(path):
-        tensors, problem = _load(path)
-        built, build_s = False, 0.0
-        if tensors is None:
-            if problem:
-                log.warning("teacher outputs %s: %s; rebuilding them", path, problem)
-            start = time.perf_counter()
-            try:
-                with torch.random.fork_rng(devices=[]):  # the build must not move the job's random streams
-                    tensors = build_outputs(
-                        adapter,
-                        teacher,
-                        data,
-                        batch_size=batch_size,
-                        device=device,
-                        amp=amp,
-                        feature_paths=paths,
-                        sparse_ok=sparse_ok,
-                        options=options,
-                    )
-            except NotCacheable as exc:
-                return None, online_record(str(exc))
-            build_s = time.perf_counter() - start
-            _save(path, tensors, key)
-            built = True
-    top_k = int(tensors["logits.values"].shape[-1]) if "logits.values" in tensors else None
-    if top_k is not None and not sparse_ok:
-        return None, online_record(f"the cache holds top-{top_k} logits and {method.registry_name!r} needs them all")
-    manifest = json.loads(path.with_suffix(".json").read_text())
+
+    def build() -> dict[str, torch.Tensor]:
+        return build_outputs(adapter, teacher, data, batch_size=batch_size, device=device, amp=amp,
+                             feature_paths=paths, sparse_ok=sparse_ok, options=options)  # fmt: skip
+
+    tensors, stored = load_or_build_file(path, key, build, "teacher outputs")
+    if tensors is None:
+        return None, stored
+    top_k, refused = top_k_refusal(tensors, method, "cache")
+    if refused:
+        return None, online_record(refused)
     record = {
         "source": "cache",
-        "path": str(path),
-        "sha256": manifest["sha256"],
-        "dtype": str(DTYPE).removeprefix("torch."),
+        **stored,
         "fields": sorted(k for k in tensors if k not in ("offsets", "num_classes")),
         "top_k": top_k,
         "samples": len(data.train),
-        "bytes": path.stat().st_size,
         "teacher": identity,
+    }
+    log.info("teacher outputs %s %s (%s)", "built into" if stored["built"] else "read from", path, record["fields"])
+    return TeacherOutputs(tensors, record), record
+
+
+def load_or_build_file(
+    path: Path, key: Mapping[str, Any], build: Callable[[], dict[str, torch.Tensor]], what: str
+) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
+    """The tensors stored at ``path``, built by ``build`` and saved under ``key`` when missing or corrupt (one builder
+    at a time), with the record's file fields; ``(None, online record)`` when ``build`` raises NotCacheable."""
+    with build_lock(path):
+        tensors, problem = load_tensors(path)
+        built, build_s = False, 0.0
+        if tensors is None:
+            if problem:
+                log.warning("%s %s: %s; rebuilding", what, path, problem)
+            start = time.perf_counter()
+            try:
+                with torch.random.fork_rng(devices=[]):  # the build must not move the job's random streams
+                    tensors = build()
+            except NotCacheable as exc:
+                return None, online_record(str(exc))
+            build_s = time.perf_counter() - start
+            save_tensors(path, tensors, key)
+            built = True
+    return tensors, {
+        "path": str(path),
+        "sha256": json.loads(path.with_suffix(".json").read_text())["sha256"],
+        "dtype": str(DTYPE).removeprefix("torch."),
+        "bytes": path.stat().st_size,
         "built": built,
         "build_s": round(build_s, 3),
         "rebuilt_because": problem,
     }
-    log.info("teacher outputs %s %s (%s)", "built into" if built else "read from", path, record["fields"])
-    return TeacherOutputs(tensors, record), record
 
 
-def _save(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any]) -> None:
+def top_k_refusal(tensors: Mapping[str, torch.Tensor], method: Any, where: str) -> tuple[int | None, str | None]:
+    """The stored top-k (None: every logit) and, when ``method`` needs every logit but only the top-k are stored, why
+    the teacher must run online instead."""
+    top_k = int(tensors["logits.values"].shape[-1]) if "logits.values" in tensors else None
+    if top_k is not None and not method.sparse_teacher_ok():
+        return top_k, f"the {where} holds top-{top_k} logits and {method.registry_name!r} needs them all"
+    return top_k, None
+
+
+def save_tensors(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any]) -> None:
     """The tensors (safetensors) and then their manifest, each written atomically."""
     from safetensors.torch import save_file
 
@@ -198,7 +215,7 @@ def _save(path: Path, tensors: Mapping[str, torch.Tensor], key: Mapping[str, Any
     os.replace(tmp_json, path.with_suffix(".json"))
 
 
-def _load(path: Path) -> tuple[dict[str, torch.Tensor] | None, str | None]:
+def load_tensors(path: Path) -> tuple[dict[str, torch.Tensor] | None, str | None]:
     """``(tensors, None)``, ``(None, None)`` when not built yet, or ``(None, what is wrong)`` when corrupt."""
     from safetensors.torch import load_file
 
@@ -232,7 +249,10 @@ def plan(method: Any, augment: Any, options: CacheOptions) -> str | None:
     if not method.cacheable_teacher:
         return f"method {method.registry_name!r} does not declare its teacher outputs cacheable (cacheable_teacher)"
     if augment is not None:
-        return "the student's training inputs are augmented (train.augment): the teacher must see each view"
+        return (
+            "the student's training inputs are augmented (train.augment): the teacher must see each view "
+            "(augment.replay records them once: teacher_replay.py)"
+        )
     return None
 
 
@@ -265,7 +285,7 @@ def cache_file(cache_dir: str, card_name: str, key: Mapping[str, Any]) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def build_lock(path: Path) -> Iterator[None]:
     """One builder at a time per cache file (parallel student jobs wait for the first one's build)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as handle:

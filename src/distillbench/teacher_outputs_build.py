@@ -66,7 +66,7 @@ def build_outputs(
     """The teacher's outputs over the training split in eval mode, by row index (raises NotCacheable)."""
     n = len(data.train)
     teacher.to(device).eval()
-    store = _Store(n, sparse_ok, options)
+    store = OutputStore(n, sparse_ok, options)
     with FeatureHooks(teacher, feature_paths, teacher_name) as hooks, torch.no_grad():
         for batch in adapter.batches(data.train, batch_size, shuffle=True, seed=0):  # length-grouped: least padding
             if "index" not in batch:
@@ -78,7 +78,7 @@ def build_outputs(
     return store.tensors()
 
 
-class _Store:
+class OutputStore:
     """Per-sample outputs as they come in, checked for a fixed layout and the size limit."""
 
     def __init__(self, n: int, sparse_ok: bool, options: CacheOptions) -> None:

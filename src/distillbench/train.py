@@ -47,6 +47,7 @@ from distillbench.features import FeatureHooks
 from distillbench.measure import autocast
 from distillbench.methods.base import DistillMethod
 from distillbench.teacher_outputs import TeacherOutputs
+from distillbench.teacher_replay import TeacherReplay
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -142,7 +143,7 @@ def train_model(
     progress: Progress | None = None,
     checkpoint: Path | None = None,
     checkpoint_key: str = "",
-    teacher_outputs: TeacherOutputs | None = None,
+    teacher_outputs: TeacherOutputs | TeacherReplay | None = None,
     peers: list[nn.Module] | None = None,
 ) -> TrainStats:
     """Train ``model`` in place with ``method`` (``no_kd`` for plain supervised training).
@@ -152,7 +153,8 @@ def train_model(
     distributed.py) the model is trained with DDP: each process takes its share of every global batch
     of ``cfg.batch_size`` samples, and gradients are averaged so a step equals one on the whole batch.
     With ``teacher_outputs`` (teacher_outputs.py) the teacher is not run: each batch's outputs are looked
-    up by ``batch["index"]``. ``peers``: the models a peer method (dml) trains with ``model``.
+    up by ``batch["index"]``; a :class:`TeacherReplay` (teacher_replay.py) also gives each epoch's views.
+    ``peers``: the models a peer method (dml) trains with ``model``.
     """
     if method.needs_teacher and teacher is None and teacher_outputs is None:
         raise ValueError(f"method {method.registry_name!r} needs a teacher")
@@ -209,7 +211,11 @@ def train_model(
         for epoch in range(first_epoch, cfg.epochs):
             method.on_epoch_start(epoch, cfg.epochs)
             epoch_loss, epoch_parts, n_batches = 0.0, {}, 0
-            for i, batch in enumerate(adapter.train_batches(data.train, cfg, seed=seed * 1000 + epoch)):
+            outputs, views = (
+                teacher_outputs.epoch(epoch) if isinstance(teacher_outputs, TeacherReplay) else (teacher_outputs, None)
+            )
+            batches = adapter.train_batches(data.train, cfg, seed=seed * 1000 + epoch, epoch=epoch, views=views)
+            for i, batch in enumerate(batches):
                 if i >= steps_per_epoch:
                     break
                 n_global = len(next(iter(batch.values())))
@@ -222,8 +228,8 @@ def train_model(
                     raise ConfigError(f"method {method.registry_name!r} needs batch['index'], which this task lacks")
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 t_out = None
-                if method.needs_teacher and teacher_outputs is not None:
-                    t_out = teacher_outputs.lookup(batch["index"], device)
+                if method.needs_teacher and outputs is not None:
+                    t_out = outputs.lookup(batch["index"], device)
                 elif method.needs_teacher:
                     with torch.no_grad(), amp():
                         t_out = adapter.forward(teacher, batch)

@@ -53,6 +53,7 @@ from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
 from distillbench.teacher_outputs import load_or_build
+from distillbench.teacher_replay import load_or_build as load_or_build_replay
 from distillbench.teachers.loading import PROVENANCE as TEACHER_PROVENANCE
 from distillbench.teachers.loading import outside_teacher
 from distillbench.train import TrainStats, seed_everything, train_model
@@ -260,29 +261,29 @@ def _student_job(
     cfg = train_config(card, model_cfg, card.student_train, job.smoke)
     outputs, outputs_record = None, {"source": "none", "reason": f"method {job.method!r} does not read the teacher"}
     if method.needs_teacher and teacher is not None:  # once per teacher and data: teacher_outputs.py
-        outputs, outputs_record = load_or_build(
-            adapter,
-            teacher,
-            data,
-            method=method,
-            augment=cfg.augment,
-            teacher_training=teacher_training,
-            teacher_features=card.teacher.features,
-            data_key={
-                "task": card.task,
-                "data": to_plain(card.data),
-                "version": data.info.get("version"),
-                "train": len(data.train),
-                "smoke": job.smoke,
-                "teacher_targets": method.teacher_targets,
-            },
-            cache_dir=job.cache_dir,
-            card_name=card.name,
-            batch_size=cfg.batch_size,
-            device=device,
-            precision=job.precision,
-            amp=amp,
-        )
+        data_key = {
+            "task": card.task,
+            "data": to_plain(card.data),
+            "version": data.info.get("version"),
+            "train": len(data.train),
+            "smoke": job.smoke,
+            "teacher_targets": method.teacher_targets,
+        }
+        common = {"teacher_training": teacher_training, "data_key": data_key, "cache_dir": job.cache_dir,
+                  "card_name": card.name, "device": device, "precision": job.precision, "amp": amp}  # fmt: skip
+        if cfg.augment and cfg.augment.get("replay"):  # views and outputs recorded once: teacher_replay.py
+            outputs, outputs_record = load_or_build_replay(adapter, teacher, data, cfg, method=method, **common)
+        else:
+            outputs, outputs_record = load_or_build(
+                adapter,
+                teacher,
+                data,
+                method=method,
+                augment=cfg.augment,
+                teacher_features=card.teacher.features,
+                batch_size=cfg.batch_size,
+                **common,
+            )
     seed_everything(job.seed)
     model = adapter.build_model(model_cfg.model, data)
     # dml: the other peers start from the same seed's random stream, after the first peer (the job's row)

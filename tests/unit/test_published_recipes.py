@@ -210,7 +210,8 @@ def test_show_holds_the_cifar_cards_to_the_published_recipe(
         assert (t["optimizer"], t["momentum"], t["nesterov"], t["lr"], t["batch_size"]) == ("sgd", 0.9, False, 0.05, 64)
         assert (t["weight_decay"], t["epochs"], t["schedule"]) == (0.0005, 240, "multistep")
         assert (t["milestones"], t["gamma"], t["warmup_epochs"]) == ([150, 180, 210], 0.1, 0.0)
-        assert t["augment"] == {"crop": None, "padding": 4, "flip": True}
+        augment = {"crop": None, "padding": 4, "flip": True, "replay": False, "replay_seed": 0, "replay_top_k": None}
+        assert t["augment"] == augment  # the recipe's per-image random views, no replay
         assert abs(m["params"] - PUBLISHED[m["name"]]) / PUBLISHED[m["name"]] < 0.01
     methods = recipe["methods"]
     assert methods["kd"]["temperature"] == 4.0 and methods["kd"]["alpha"] == 0.9  # CE 0.1 / KD 0.9

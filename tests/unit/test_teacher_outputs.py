@@ -87,20 +87,12 @@ def test_cached_loss_matches_the_online_loss(image: dict[str, Any], method: str,
 
 
 def test_built_once_then_reused_without_a_teacher_forward(
-    image: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    image: dict[str, Any], teacher_forwards: dict[str, int]
 ) -> None:
     import shutil
 
     shutil.rmtree(Path(image["cache"]) / "teacher_outputs", ignore_errors=True)
-    adapter_cls = TASKS.get("image_classification")
-    calls = {"eval": 0}
-    forward = adapter_cls.forward
-
-    def counting(self: Any, model: nn.Module, batch: Any) -> ModelOutput:
-        calls["eval"] += not model.training  # the frozen teacher runs in eval mode, the student in train mode
-        return forward(self, model, batch)
-
-    monkeypatch.setattr(adapter_cls, "forward", counting)
+    calls = teacher_forwards
     first = run_job(smoke_job("image_classification", "student", "kd", image["cache"], seed=0))
     built_with = calls["eval"]
     second = run_job(smoke_job("image_classification", "student", "dkd", image["cache"], seed=1))

@@ -74,10 +74,11 @@ class TaskAdapter(ABC):
         training loop can look things up per sample (cached teacher outputs, memory banks); models never read it.
         """
 
-    def train_batches(self, ds: Dataset, cfg: Any, seed: int = 0) -> Iterator[Batch]:
-        """The training loop's shuffled batches for one epoch under train config ``cfg`` (a TrainConfig).
+    def train_batches(self, ds: Dataset, cfg: Any, seed: int = 0, epoch: int = 0, views: Any = None) -> Iterator[Batch]:
+        """The training loop's shuffled batches for epoch ``epoch`` under train config ``cfg`` (a TrainConfig).
 
-        Default: :meth:`batches` shuffled with ``seed``. Adapters that support ``cfg.augment`` override it
+        Default: :meth:`batches` shuffled with ``seed``; ``views`` (recorded augmentation views) is for adapters
+        that augment. Adapters that support ``cfg.augment`` override it
         (image_classification); elsewhere a non-empty ``augment`` is a config error, never silently ignored.
         """
         if cfg.augment is not None:

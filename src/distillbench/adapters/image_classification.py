@@ -63,14 +63,19 @@ class ImageClassification(TaskAdapter):
         ):
             opts = model.train.get("augment", base.augment)
             opts = from_dict(Augment, opts, where=f"{model.name}.train.augment") if opts is not None else None
-            out[model.name] = augment.describe(opts) + (f", seeded per epoch ({AUGMENT_SEED_NOTE})" if opts else "")
+            seeded = f", seeded per epoch ({AUGMENT_SEED_NOTE})" if opts and not opts.replay else ""
+            out[model.name] = augment.describe(opts) + seeded
         return out
 
-    def train_batches(self, ds: Any, cfg: Any, seed: int = 0) -> Iterator[Batch]:
+    def train_batches(
+        self, ds: Any, cfg: Any, seed: int = 0, epoch: int = 0, views: augment.ViewParams | None = None
+    ) -> Iterator[Batch]:
         """Shuffled batches; with ``cfg.augment``, each image a random view (crop after padding, flip).
 
         The views come from a generator seeded with the epoch's seed (a different stream from the order),
         so a run is reproducible; padding is black (a 0 pixel, normalised), as in the per-image recipe.
+        With ``augment.replay`` each sample's view is its row of the epoch's table: ``views`` (recorded with
+        the teacher's outputs, teacher_replay.py) or :func:`augment.epoch_views`, the same table.
         """
         opts = cfg.augmentation()
         if opts is None:
@@ -78,8 +83,15 @@ class ImageClassification(TaskAdapter):
             return
         gen = torch.Generator().manual_seed(seed + AUGMENT_SEED_OFFSET)
         fill = (0.0 - self._norm[0]) / self._norm[1]
+        if opts.replay and views is None:
+            x = self._as_tensors(ds)[0]
+            views = augment.epoch_views(len(x), x.shape[-2], x.shape[-1], opts, epoch)
         for batch in self.batches(ds, cfg.batch_size, shuffle=True, seed=seed):
-            yield {**batch, "x": augment.augment_batch(batch["x"], opts, gen, fill)}
+            if opts.replay:
+                x = augment.apply_params(batch["x"], views[batch["index"]], opts, fill)  # type: ignore[index]
+            else:
+                x = augment.augment_batch(batch["x"], opts, gen, fill)
+            yield {**batch, "x": x}
 
     def build_model(self, spec: str, data: DataSplits) -> nn.Module:
         info = data.info

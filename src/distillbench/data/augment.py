@@ -9,7 +9,9 @@ padding filled with the normalised value of a black pixel, so the result equals 
 
 The random parameters are drawn first (:func:`sample_params`: each image's window offset and flip bit, from
 a seeded ``torch.Generator``) and applied second (:func:`apply_params`), so a caller can record them and
-replay the very same views later (e.g. to reuse a teacher's soft labels on them).
+replay the very same views later (e.g. to reuse a teacher's soft labels on them). With ``replay`` the views
+do not follow the batch order: :func:`epoch_views` draws one view per sample of the split for each epoch
+from ``replay_seed`` alone, and a batch takes its samples' rows (teacher_replay.py records them once).
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ class ViewParams:
     top: torch.Tensor  # (N,) int64
     left: torch.Tensor  # (N,) int64
     flip: torch.Tensor  # (N,) bool
+
+    def __getitem__(self, index: torch.Tensor) -> ViewParams:
+        """The views of the samples ``index`` (rows of a per-split table)."""
+        idx = index.cpu().long()
+        return ViewParams(self.top[idx], self.left[idx], self.flip[idx])
 
 
 def _sizes(opts: Any, height: int, width: int) -> tuple[int, int, int]:
@@ -47,6 +54,11 @@ def sample_params(n: int, height: int, width: int, opts: Any, generator: torch.G
     left = torch.randint(0, width + 2 * pad - crop_w + 1, (n,), generator=generator)
     flip = torch.rand(n, generator=generator) < 0.5 if opts.flip else torch.zeros(n, dtype=torch.bool)
     return ViewParams(top, left, flip)
+
+
+def epoch_views(n: int, height: int, width: int, opts: Any, epoch: int) -> ViewParams:
+    """Epoch ``epoch``'s view of each of the split's ``n`` samples, from ``opts.replay_seed`` (not the job's seed)."""
+    return sample_params(n, height, width, opts, torch.Generator().manual_seed(opts.replay_seed * 100_003 + epoch))
 
 
 def apply_params(x: torch.Tensor, params: ViewParams, opts: Any, fill: float = 0.0) -> torch.Tensor:
@@ -81,4 +93,6 @@ def describe(opts: Any | None) -> str:
     parts = [f"random crop {opts.crop or 'same size'} after {opts.padding}-pixel zero padding"]
     if opts.flip:
         parts.append("horizontal flip p=0.5")
+    if getattr(opts, "replay", False):
+        parts.append(f"views per sample and epoch from replay_seed {opts.replay_seed}, teacher outputs replayed")
     return ", ".join(parts)

@@ -3,13 +3,15 @@
 A baseline file names a published *setting* (data set, teacher, student, metric) and the task cards
 it describes: ``matches.same`` (the published setting itself, e.g. a ``paper-*`` card) or
 ``matches.closest`` (a different, smaller setting such as the embedded MNIST card). Each entry
-cites its paper and table and lists values per method (``teacher``, ``no_kd``, ``kd``, ...).
+cites its paper and table, lists values per method (``teacher``, ``no_kd``, ``kd``, ...), and says
+whether it was checked against the paper's own table (``checked_against_paper_table``) and where
+(``checked``); the table prints both, one footnote per entry.
 
-The table has one row per method and source: the published value and its gain over the student
-trained alone, the reproduced mean ± std (n) and its gain over ``no_kd``, and Δ = reproduced −
-published. When the settings differ, Δ compares **gains** (absolute values of different data sets do
-not compare) and the table says so; the setting of each side is a column, so nobody mistakes one
-for the other. Written as Markdown and LaTeX (booktabs, best student value per column in bold).
+Like is compared with like only. For the **same setting** the table has Δ = reproduced − published.
+For a **different setting** it has no Δ at all: the published values and their gains over the student
+alone are shown as context, beside the reproduced gains, under a heading that says "different
+setting" (absolute values of different data sets do not compare, and neither do their differences).
+Written as Markdown and LaTeX (booktabs, best student value per column in bold).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from distillbench.report.rows import BASELINE_METHOD, Leaderboard, Row
 from distillbench.report.writers import latex_escape
 from distillbench.stats import WELCH_TEST, format_p
 from distillbench.yamlio import load_yaml
+
+#: keys every baseline entry must have; ``paper`` must name these
+ENTRY_KEYS = ("paper", "values", "verified", "checked_against_paper_table", "checked")
+PAPER_KEYS = ("title", "authors", "year", "table")
 
 
 @dataclass
@@ -54,12 +60,13 @@ class PaperRow:
     method: str
     source: str
     verified: bool
+    checked_against_paper_table: bool
     published: float | None
     published_gain: float | None
     reproduced: Row | None
     reproduced_value: float | None
     reproduced_gain: float | None
-    delta: float | None
+    delta: float | None  # reproduced − published; None unless the settings are the same
 
 
 @dataclass
@@ -71,8 +78,22 @@ class PaperTable:
     reproduced_setting: str
     metric: str
     rows: list[PaperRow] = field(default_factory=list)
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (source, against the paper's table, where)
 
     alpha: float = 0.05
+    higher_is_better: bool = True
+    #: 100 when the metric is a fraction shown in percent (accuracy, WER), else 1 (BLEU)
+    scale: float = 100.0
+
+    @property
+    def same(self) -> bool:
+        return self.match == "same"
+
+    @property
+    def heading(self) -> str:
+        kind = "same setting" if self.same else "different setting, context only (no Δ)"
+        unit = " (%)" if self.scale == 100.0 else ""
+        return f"{self.task}: {self.metric}{unit}, student {self.student} — {kind}"
 
     @property
     def note(self) -> str:
@@ -80,13 +101,16 @@ class PaperTable:
             f" Reproduced gain: mean over seeds, p from {WELCH_TEST} against {BASELINE_METHOD} "
             f"('better'/'worse' only when p < {self.alpha:g}, else 'no clear difference'; one seed: no verdict)."
         )
-        if self.match == "same":
+        if self.same:
             return "Same setting: Δ = reproduced − published (percentage points)." + test
         return (
-            f"Settings differ (published: {self.baseline.label}; reproduced: {self.reproduced_setting}): "
-            "absolute values do not compare, so Δ = reproduced gain − published gain over the student alone (pp)."
-            + test
+            f"Different setting (published: {self.baseline.label}; reproduced: {self.reproduced_setting}): "
+            "shown as context, with no Δ. Neither the values nor the gains over the student alone compare "
+            "across data sets and models; each gain is read only against its own student." + test
         )
+
+    def headers(self) -> list[str]:
+        return [h for h in HEADERS if self.same or h != "Δ"]
 
 
 def default_baselines_dir() -> Path:
@@ -112,9 +136,14 @@ def load_baselines(directory: str | Path) -> list[Baseline]:
                 raise ConfigError(f"{path}: each baseline needs a 'setting' mapping")
             entries = block.get("entries") or []
             for e in entries:
-                missing = [k for k in ("paper", "values", "verified") if k not in e]
-                if missing or not all(k in (e.get("paper") or {}) for k in ("title", "authors", "year", "table")):
-                    raise ConfigError(f"{path}: an entry lacks {missing or 'paper title/authors/year/table'}")
+                missing = [k for k in ENTRY_KEYS if k not in e]
+                missing += [f"paper.{k}" for k in PAPER_KEYS if k not in (e.get("paper") or {})]
+                if missing:
+                    raise ConfigError(f"{path}: an entry lacks {', '.join(missing)}")
+                if not isinstance(e["checked_against_paper_table"], bool) or not str(e["checked"]).strip():
+                    raise ConfigError(
+                        f"{path}: 'checked_against_paper_table' must be true/false and 'checked' must say where"
+                    )
             out.append(Baseline(str(path), dict(block["setting"]), list(entries)))
     return out
 
@@ -133,84 +162,105 @@ def build_paper_tables(
             for student in sorted({r.model for r in board.students()}):
                 teacher = teachers[0].model if len(teachers) == 1 else "?"
                 repro = f"{(settings or {}).get(board.task, board.title)}, {teacher} → {student}"
-                table = PaperTable(board.task, student, kind, baseline, repro, board.primary_metric, alpha=board.alpha)
+                metric = board.primary_metric
+                table = PaperTable(board.task, student, kind, baseline, repro, metric, alpha=board.alpha,
+                                   higher_is_better=board.higher_is_better, scale=board.scale(metric))  # fmt: skip
                 table.rows = _rows(board, student, baseline, kind)
+                table.checks = [
+                    (_source(e), e["checked_against_paper_table"], str(e["checked"]).strip()) for e in baseline.entries
+                ]
                 tables.append(table)
     return tables
+
+
+def _source(entry: dict[str, Any]) -> str:
+    paper = entry["paper"]
+    return f"{str(paper['authors']).split(',')[0].split()[-1]} et al. {paper['year']}, {paper['table']}"
 
 
 def _rows(board: Leaderboard, student: str, baseline: Baseline, kind: str) -> list[PaperRow]:
     scale = board.scale(board.primary_metric)
     ours = {r.method or "teacher": r for r in board.rows if r.role == "teacher" or r.model == student}
     base_row = ours.get(BASELINE_METHOD)
+    student_alone = next(
+        (e["values"].get(BASELINE_METHOD) for e in baseline.entries if BASELINE_METHOD in e["values"]), None
+    )
     rows = []
     for entry in baseline.entries:
-        values = entry["values"]
-        paper = entry["paper"]
-        source = f"{str(paper['authors']).split(',')[0].split()[-1]} et al. {paper['year']}, {paper['table']}"
-        student_alone = next(
-            (e["values"].get(BASELINE_METHOD) for e in baseline.entries if BASELINE_METHOD in e["values"]), None
-        )
-        for method, published in values.items():
+        for method, published in entry["values"].items():
             row = ours.get(method)
+            distilled = method not in ("teacher", BASELINE_METHOD)
             value = row.mean * scale if row is not None and row.mean is not None else None
-            pub_gain = (
-                published - student_alone
-                if student_alone is not None and method not in ("teacher", BASELINE_METHOD)
-                else None
-            )
+            pub_gain = published - student_alone if student_alone is not None and distilled else None
             gain = (
                 (row.mean - base_row.mean) * scale
-                if row is not None and base_row is not None and row.mean is not None and base_row.mean is not None
-                and method not in ("teacher", BASELINE_METHOD)
+                if distilled and row is not None and base_row is not None and row.mean is not None
+                and base_row.mean is not None
                 else None
             )  # fmt: skip
-            if kind == "same":
-                delta = value - published if value is not None else None
-            else:
-                delta = gain - pub_gain if gain is not None and pub_gain is not None else None
-            rows.append(
-                PaperRow(method, source, bool(entry["verified"]), float(published), pub_gain, row, value, gain, delta)
-            )
+            delta = value - published if kind == "same" and value is not None else None
+            flags = (bool(entry["verified"]), bool(entry["checked_against_paper_table"]))
+            rows.append(PaperRow(method, _source(entry), *flags, float(published), pub_gain, row, value, gain, delta))
     order = {"teacher": 0, BASELINE_METHOD: 1}
     return sorted(rows, key=lambda r: (order.get(r.method, 2), r.method, r.source))
 
 
 HEADERS = ["method", "published setting", "published", "gain vs student", "source", "reproduced setting",
            "reproduced (mean ± std, n)", "gain vs no_kd", "Δ"]  # fmt: skip
+#: header -> the PaperRow value whose best student figure is set in bold
+BOLD = {"published": "published", "gain vs student": "published_gain",
+        "reproduced (mean ± std, n)": "reproduced_value", "gain vs no_kd": "reproduced_gain"}  # fmt: skip
 
 
 def _f(v: float | None, sign: bool = False) -> str:
     return "—" if v is None or not math.isfinite(v) else (f"{v:+.2f}" if sign else f"{v:.2f}")
 
 
-def _cells(table: PaperTable, row: PaperRow, scale: float = 100.0) -> list[str]:
-    r = row.reproduced
+def _cells(table: PaperTable, row: PaperRow) -> list[str]:
+    r, scale = row.reproduced, table.scale
     repro = "—"
     if r is not None and r.mean is not None:
         repro = f"{r.mean * scale:.2f}" + (f" ± {r.std * scale:.2f}" if r.std is not None else "") + f" (n={r.n})"
-    source = row.source + ("" if row.verified else " (unverified)")
+    mark = "" if row.checked_against_paper_table else " †"
+    source = row.source + mark + ("" if row.verified else " (unverified)")
     gain = _f(row.reproduced_gain, True)
     if row.reproduced_gain is not None and r is not None and r.verdict:
         gain += f" ({r.verdict})" if r.p_value is None else f" ({format_p(r.p_value)}, {r.verdict})"
-    return [row.method, table.baseline.label, _f(row.published), _f(row.published_gain, True), source,
-            table.reproduced_setting, repro, gain, _f(row.delta, True)]  # fmt: skip
+    cells = [row.method, table.baseline.label, _f(row.published), _f(row.published_gain, True), source,
+             table.reproduced_setting, repro, gain]  # fmt: skip
+    return [*cells, _f(row.delta, True)] if table.same else cells
 
 
-def _best(table: PaperTable) -> dict[int, float]:
-    """Column index -> best student value (published 2, pub gain 3, reproduced 6, gain 7)."""
+def _bold_columns(table: PaperTable) -> dict[int, tuple[str, float]]:
+    """Column index -> (PaperRow attribute, best student value) for the columns that mark their best."""
     students = [r for r in table.rows if r.method != "teacher"]
-    cols = {
-        2: [r.published for r in students],
-        3: [r.published_gain for r in students],
-        6: [r.reproduced_value for r in students],
-        7: [r.reproduced_gain for r in students],
-    }
-    return {i: max(v for v in vals if v is not None) for i, vals in cols.items() if any(v is not None for v in vals)}
+    best = max if table.higher_is_better else min  # a gain is value - student alone: the same direction
+    out = {}
+    for i, header in enumerate(table.headers()):
+        attr = BOLD.get(header)
+        values = [getattr(r, attr) for r in students] if attr else []
+        if any(v is not None for v in values):
+            out[i] = (attr, best(v for v in values if v is not None))
+    return out
 
 
-def _value(row: PaperRow, i: int) -> float | None:
-    return {2: row.published, 3: row.published_gain, 6: row.reproduced_value, 7: row.reproduced_gain}.get(i)
+def _marked_cells(table: PaperTable, row: PaperRow, esc: Any, bold: Any) -> list[str]:
+    cells = [esc(c) for c in _cells(table, row)]
+    for i, (attr, best) in _bold_columns(table).items():
+        value = getattr(row, attr)
+        if row.method != "teacher" and value is not None and math.isclose(value, best):
+            cells[i] = bold(cells[i])
+    return cells
+
+
+def _footnotes(table: PaperTable) -> list[str]:
+    """One line per entry: whether its figures were checked against the paper's own table (else †), and where."""
+    return [
+        f"{source}: checked against the paper's own table or text: {where}"
+        if paper
+        else f"{source} †: not checked against the paper's own table; {where}"
+        for source, paper, where in table.checks
+    ]
 
 
 def render_markdown(tables: list[PaperTable]) -> str:
@@ -220,16 +270,14 @@ def render_markdown(tables: list[PaperTable]) -> str:
 
     out = ["# Published vs reproduced", ""]
     for t in tables:
-        out += [f"## {esc(t.task)}: {esc(t.metric)} (%), student {esc(t.student)}", "", f"_{esc(t.note)}_", ""]
-        out.append("| " + " | ".join(HEADERS) + " |")
-        out.append("|" + "|".join(":--" if i in (0, 1, 4, 5) else "--:" for i in range(len(HEADERS))) + "|")
-        best = _best(t)
+        headers = t.headers()
+        out += [f"## {esc(t.heading)}", "", f"_{esc(t.note)}_", ""]
+        out.append("| " + " | ".join(headers) + " |")
+        out.append("|" + "|".join(":--" if i in (0, 1, 4, 5) else "--:" for i in range(len(headers))) + "|")
         for row in t.rows:
-            cells = [esc(c) for c in _cells(t, row)]
-            for i, b in best.items():
-                if row.method != "teacher" and _value(row, i) is not None and math.isclose(_value(row, i), b):  # type: ignore[arg-type]
-                    cells[i] = f"**{cells[i]}**"
-            out.append("| " + " | ".join(cells) + " |")
+            out.append("| " + " | ".join(_marked_cells(t, row, esc, lambda c: f"**{c}**")) + " |")
+        out += ["", "Where each published figure was checked:", ""]
+        out += [f"- {esc(line)}" for line in _footnotes(t)]
         out.append("")
     if not tables:
         out += ["No baseline matches these results' tasks.", ""]
@@ -239,25 +287,22 @@ def render_markdown(tables: list[PaperTable]) -> str:
 def render_latex(tables: list[PaperTable]) -> str:
     out = ["% distillbench: published vs reproduced; needs \\usepackage{booktabs}", ""]
     for t in tables:
-        best = _best(t)
+        headers = t.headers()
         slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{t.task}-{t.student}").strip("-").lower()
+        checks = " ".join(f"{line}." for line in _footnotes(t))
         out += [
             r"\begin{table}[ht]",
             r"\centering",
-            rf"\caption{{Published vs reproduced: {latex_escape(t.task)}, student {latex_escape(t.student)}. "
-            rf"{latex_escape(t.note)}}}",
+            rf"\caption{{Published vs reproduced: {latex_escape(t.heading)}. {latex_escape(t.note)} "
+            rf"{latex_escape(checks)}}}",
             rf"\label{{tab:paper-{slug}}}",
-            r"\begin{tabular}{llrrllrrr}",
+            r"\begin{tabular}{llrrllrr" + ("r" if t.same else "") + "}",
             r"\toprule",
-            " & ".join(latex_escape(h) for h in HEADERS) + r" \\",
+            " & ".join(latex_escape(h) for h in headers) + r" \\",
             r"\midrule",
         ]
         for row in t.rows:
-            cells = [latex_escape(c) for c in _cells(t, row)]
-            for i, b in best.items():
-                if row.method != "teacher" and _value(row, i) is not None and math.isclose(_value(row, i), b):  # type: ignore[arg-type]
-                    cells[i] = rf"\textbf{{{cells[i]}}}"
-            out.append(" & ".join(cells) + r" \\")
+            out.append(" & ".join(_marked_cells(t, row, latex_escape, lambda c: rf"\textbf{{{c}}}")) + r" \\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(out)
 

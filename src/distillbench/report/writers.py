@@ -253,6 +253,7 @@ _LATEX = {
     "↑": r"$\uparrow$",
     "↓": r"$\downarrow$",
     "—": "---",
+    "†": r"\textdagger{}",
     "\n": " ",
 }
 
