@@ -20,7 +20,12 @@ throughput ratio per repeat cancels most of it and the ratios carry a confidence
    one's caches), then ``min_iters`` calls and ``min_duration_s`` seconds.
 3. Per model: latency percentiles over every timed call, each repeat's p50 (``latency_samples_ms``),
    samples/s per repeat (``throughput_samples``) and their median (``throughput``).
-4. After all repeats, a memory pass per model (``measure_memory`` at its batch size) with only that
+   Around each throughput pass the device's energy counter is read (energy.py: NVML on GPU, RAPL on CPU
+   where readable); joules over the samples of every throughput call give J per 1,000 samples.
+4. Before the repeats, the device's peak FLOP/s (hardware.py: the datasheet on GPU, a matmul
+   microbenchmark run here, under the same threads, on CPU); each model's achieved FLOP/s (MFLOPs per
+   sample x throughput) and its share of that peak are recorded with its speed.
+5. After all repeats, a memory pass per model (``measure_memory`` at its batch size) with only that
    model and its inputs on the device (the others are moved to the CPU, so GPU peaks are its own),
    and its size (parameters, MFLOPs, state-dict bytes).
 """
@@ -36,7 +41,9 @@ import torch
 from torch import nn
 
 from distillbench.config import MeasureConfig
+from distillbench.energy import EnergyMeter, energy_record, open_meter
 from distillbench.errors import DistillbenchError
+from distillbench.hardware import device_peak, utilisation
 from distillbench.measure import (
     autocast,
     bytes_on_disk,
@@ -76,6 +83,8 @@ class _State:
     compile_error: str | None
     latency: list[list[float]] = field(default_factory=list)
     throughput: list[list[float]] = field(default_factory=list)
+    joules: float = 0.0
+    energy_samples: int = 0
 
 
 def rotation(names: list[str], repeat: int) -> list[str]:
@@ -105,9 +114,11 @@ def measure_interleaved(
     by_name = {m.name: m for m in models}
     state: dict[str, _State] = {}
     rewarm = 1 if cfg.warmup_iters > 0 else 0
+    meter, no_energy = open_meter(device)
     with fixed_threads(cfg.threads) as threads, torch.inference_mode():
         for m in models:
             state[m.name] = _prepare(m, cfg, device, precision, compile)
+        peak = device_peak(device, precision)
         for r in range(max(1, cfg.repeats)):
             for name in rotation(names, r):
                 m, st = by_name[name], state[name]
@@ -116,7 +127,7 @@ def measure_interleaved(
                     st.latency.append(
                         time_loop(_call(m, st.runner, one), device, rewarm, cfg.min_iters, cfg.min_duration_s)
                     )
-                    st.throughput.append(time_loop(st.batch_fn, device, rewarm, cfg.min_iters, cfg.min_duration_s))
+                    st.throughput.append(_metered(st, meter, device, rewarm, cfg))
         for st in state.values():
             st.batch_fn = lambda: None  # drop every model's batch inputs before the memory passes
         for m in models:
@@ -141,12 +152,28 @@ def measure_interleaved(
             "compiled": compile and st.compile_error is None,
             "threads": threads,
             "protocol": dataclasses.asdict(cfg),
+            **utilisation(st.mflops, thr["throughput"], peak),
+            "peak": peak,
+            "energy": energy_record(st.joules if meter else None, st.energy_samples, meter, no_energy),
         }
         if st.compile_error is not None:
             speed["compile_error"] = st.compile_error
         size = {**count_parameters(m.model), "mflops_per_sample": st.mflops, "bytes_on_disk": bytes_on_disk(m.model)}
         out[m.name] = {"speed": speed, "memory": memory[m.name], "size": size}
     return out
+
+
+def _metered(st: _State, meter: EnergyMeter | None, device: torch.device, rewarm: int, cfg: MeasureConfig) -> list:
+    """One throughput pass; with a meter, its joules and samples (the untimed call too) are added to ``st``."""
+    if meter is not None:
+        synchronize(device)
+        meter.start()
+    times = time_loop(st.batch_fn, device, rewarm, cfg.min_iters, cfg.min_duration_s)
+    if meter is not None:
+        synchronize(device)
+        st.joules += meter.joules_since_start()
+        st.energy_samples += (len(times) + rewarm) * st.samples
+    return times
 
 
 def _call(m: TimedModel, runner: nn.Module, inputs: Any) -> Callable[[], Any]:

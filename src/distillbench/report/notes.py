@@ -68,6 +68,7 @@ def speed_notes(board: Leaderboard, speeds: TaskSpeeds) -> list[str]:
         shown = ", ".join(f"{m} {v:,.0f}" for m, r in rates.items() for k, v in r.items() if k == "tokens_per_s")
         if shown:
             notes.append(f"throughput in tokens/s (real tokens, padding excluded), per architecture: {shown}")
+    notes += hardware_notes(speeds)
     units = sorted({r.output_unit for r in board.rows if r.outputs_per_sample is not None})
     if units:
         noun = board.sample_noun()
@@ -76,6 +77,31 @@ def speed_notes(board: Leaderboard, speeds: TaskSpeeds) -> list[str]:
             f"(its own predictions), {'/'.join(units)}/s the architecture's output rate in the speed measurement; "
             f"compare cost per output, not only per {noun}"
         )
+    return notes
+
+
+def hardware_notes(speeds: TaskSpeeds) -> list[str]:
+    """The device peak behind '% of device peak', and where energy comes from (or why it cannot be measured)."""
+    archs = list(speeds.models.values())
+    notes = []
+    peaks = sorted({(a.peak_flops_per_s, a.peak_source) for a in archs if a.peak_source}, key=str)
+    if peaks:
+        shown = "; ".join(f"{p / 1e9:,.1f} GFLOP/s, {src}" if p else str(src) for p, src in peaks)
+        notes.append(
+            "utilisation: achieved GFLOP/s = MFLOPs/sample (counted at batch 1) x throughput at the throughput batch; "
+            f"% of device peak divides it by the device's peak ({shown})"
+        )
+    if any(a.energy_status == "not recorded" for a in archs):
+        notes.append("utilisation and energy 'not recorded': speed records made before these fields existed")
+    measured = sorted({str(a.energy_note) for a in archs if a.energy_j_per_1000 is not None})
+    if measured:
+        notes.append(
+            f"energy: joules per 1,000 samples over the throughput passes, from the {', '.join(measured)} energy "
+            "counter (the whole device or package, idle power and other processes included)"
+        )
+    reasons = sorted({str(a.energy_note) for a in archs if a.energy_status == "not measurable"})
+    if reasons:
+        notes.append(f"energy not measurable: {'; '.join(reasons)}; no estimate is shown in its place")
     return notes
 
 

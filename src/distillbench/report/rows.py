@@ -28,7 +28,7 @@ _FRACTION_TOKENS = {"acc", "accuracy", "top1", "top5", "f1", "precision", "recal
 #: COCO-style average precision / recall: ap, ap50, ap75, aps/apm/apl, ar100 (values in [0, 1])
 _AP_TOKEN = re.compile(r"^(ap|ar)(\d+|s|m|l)?$")
 _NUMERIC_KINDS = {"quality", "delta", "p", "params", "mflops", "throughput", "speedup", "ms", "mb", "metric", "rate",
-                  "outputs"}  # fmt: skip
+                  "outputs", "flops", "share", "energy"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ class Row:
     outputs_per_sample: float | None = None  # generated tokens per sentence, boxes per image (quality.output_count)
     output_unit: str = ""  # "tokens" | "boxes"
     output_rate: float | None = None  # the architecture's outputs per second (tokens/s, boxes/s)
+    achieved_flops_per_s: float | None = None  # MFLOPs/sample x throughput (hardware.py)
+    peak_share: float | None = None  # achieved / the device's peak FLOP/s
+    energy_j_per_1000: float | None = None  # joules per 1,000 samples (energy.py)
+    #: why a hardware cell is empty: "not recorded" (a record from before the field), "not measurable" (energy)
+    hardware_status: dict[str, str] = field(default_factory=dict)
     selection: str | None = None  # which epoch the quality comes from: "best_val" | "last" | "mixed"
     secondary: dict[str, float | None] = field(default_factory=dict)
     job_ids: list[str] = field(default_factory=list)
@@ -153,6 +158,9 @@ class Leaderboard:
             Column("speedup", "speed-up vs teacher (95% CI)", "speedup"),
             Column("latency_p50_ms", "latency p50 (ms)", "ms"),
             Column("peak_memory_mb", "peak memory (MB)", "mb"),
+            Column("achieved_flops_per_s", "achieved GFLOP/s", "flops"),
+            Column("peak_share", "% of device peak", "share"),
+            Column("energy_j_per_1000", f"energy (J/1k {self.sample_noun()}s)", "energy"),
         ]
         units = sorted({r.output_unit for r in self.rows if r.outputs_per_sample is not None and r.output_unit})
         if units:

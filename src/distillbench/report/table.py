@@ -143,6 +143,13 @@ def _fill_speeds(rows: list[Row], speeds: TaskSpeeds, notes: list[str]) -> None:
         row.params = row.params if row.params is not None else arch.params
         row.speedup, row.speedup_ci95 = arch.speedup, arch.speedup_ci95
         row.speed_source = arch.source
+        row.achieved_flops_per_s, row.peak_share = arch.achieved_flops_per_s, arch.peak_share
+        row.energy_j_per_1000 = arch.energy_j_per_1000
+        row.hardware_status = {
+            "achieved_flops_per_s": "not recorded",
+            "peak_share": "not recorded" if arch.peak_share is None and arch.achieved_flops_per_s is None else "n/a",
+            "energy_j_per_1000": arch.energy_status,
+        }
         if row.output_unit:
             row.output_rate = arch.output_rates.get(f"{row.output_unit}_per_s")
     teachers = {r.model for r in rows if r.role == "teacher"}
