@@ -116,6 +116,14 @@ def run(
             help="Use the teachers shipped under teachers/ where they match the card (default), or train them.",
         ),
     ] = True,
+    compression: Annotated[
+        bool | None,
+        typer.Option(
+            "--compression/--no-compression",
+            help="Add each card's compression baselines (int8 teacher and student, pruned teacher) as rows "
+            "(default: the suite's 'compression').",
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
     isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
     executor: Annotated[
@@ -196,6 +204,7 @@ def run(
         trust_remote_code=trust_remote_code,
         keep_stale=keep_stale,
         shipped_teachers=shipped_teachers,
+        compression=compression,
     )
     md = summary.out_dir / "leaderboard.md"
     if md.exists():

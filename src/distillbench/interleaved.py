@@ -55,6 +55,7 @@ from distillbench.measure import (
     maybe_compile,
     measure_memory,
     mflops_per_sample,
+    move,
     throughput_figures,
 )
 from distillbench.timing import synchronize, time_loop
@@ -70,6 +71,8 @@ class TimedModel:
     infer: Callable[[nn.Module, Any], Any]
     #: samples in one input batch when it is not the batch size (default: the batch size)
     samples_per_batch: Callable[[Any], int] | None = None
+    #: count FLOPs on this model instead (a quantised model's float original: the same multiply-adds)
+    flops_model: nn.Module | None = None
 
 
 @dataclass
@@ -131,7 +134,7 @@ def measure_interleaved(
         for st in state.values():
             st.batch_fn = lambda: None  # drop every model's batch inputs before the memory passes
         for m in models:
-            m.model.to("cpu")
+            move(m.model, "cpu")
         memory = {m.name: _memory_pass(m, state[m.name], cfg, device, precision) for m in models}
     out: dict[str, dict[str, Any]] = {}
     for m in models:
@@ -186,9 +189,14 @@ def _samples(m: TimedModel, inputs: Any, batch: int) -> int:
 
 def _prepare(m: TimedModel, cfg: MeasureConfig, device: torch.device, precision: str, compile: bool) -> _State:
     """FLOPs, compile, warm-up and the batch size of one model (step 1 of the module docstring)."""
-    m.model.eval().to(device)
+    move(m.model.eval(), device)
     one = m.make_inputs(1)
-    mflops = mflops_per_sample(_call(m, m.model, one), _samples(m, one, 1)) if cfg.flops else None
+    mflops = None
+    if cfg.flops:
+        counted = move(m.flops_model.eval(), device) if m.flops_model is not None else m.model
+        mflops = mflops_per_sample(_call(m, counted, one), _samples(m, one, 1))
+        if m.flops_model is not None:
+            move(m.flops_model, "cpu")
     current: dict[int, Any] = {}
 
     with autocast(device, precision):
@@ -211,10 +219,10 @@ def _prepare(m: TimedModel, cfg: MeasureConfig, device: torch.device, precision:
 
 def _memory_pass(m: TimedModel, st: _State, cfg: MeasureConfig, device: torch.device, precision: str) -> dict:
     """Peak memory of one model at its throughput batch, alone on the device (step 4)."""
-    m.model.to(device)
+    move(m.model, device)
     try:
         with autocast(device, precision):
             inputs = m.make_inputs(st.batch)
             return {**measure_memory(_call(m, st.runner, inputs), device), "memory_batch_size": st.batch}
     finally:
-        m.model.to("cpu")
+        move(m.model, "cpu")

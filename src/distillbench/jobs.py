@@ -13,6 +13,7 @@ re-runs it, or keep the old record when asked to (``--keep-stale``).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ from distillbench.config import (
 from distillbench.errors import ConfigError
 from distillbench.fingerprint import code_fingerprint
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Job:
@@ -35,7 +38,7 @@ class Job:
 
     suite: str
     card: str  # path of the task card
-    role: str  # "teacher" | "speed" | "student"
+    role: str  # "teacher" | "speed" | "student" | "compression"
     model_name: str
     method: str | None
     seed: int
@@ -57,6 +60,10 @@ class Job:
     #: where the card's teacher comes from when not trained here: ``shipped:<sha256>`` (a shipped artifact) or
     #: ``checkpoint:<sha256>`` (teachers/manifest.py's teacher_source); "" trains it (or uses it as built)
     teacher: str = ""
+    #: a student job whose trained weights a compression baseline starts from: it saves them (worker.py)
+    keep_weights: bool = False
+    #: compressed model name -> id of the job that saved the weights it needs (compression and speed jobs)
+    weights_from: dict[str, str] = field(default_factory=dict)
     job_id: str = field(default="")
     base_id: str = field(default="")
 
@@ -89,6 +96,22 @@ class Job:
                 "method": None,
                 "seed": self.seed,
             }
+        if self.role == "compression":
+            from distillbench.compress import plan_variants
+
+            variant = next((v for v in plan_variants(card) if v.name == self.model_name), None)
+            base = card.teacher if variant is None or variant.base == "teacher" else card.student(variant.model)
+            return {
+                **provenance,
+                "suite": self.suite,
+                "task": card.name,
+                "task_version": card.version,
+                "role": "compression",
+                "model_name": self.model_name,
+                "model_spec": base.model,
+                "method": None,
+                "seed": self.seed,
+            }
         model = card.teacher if self.role == "teacher" else card.student(self.model_name)
         return {
             **provenance,
@@ -106,6 +129,8 @@ class Job:
     def label(self) -> str:
         if self.role == "speed":
             return f"{self.suite}/{_card_name(self.card)}: speed of {', '.join(self.models)} (interleaved)"
+        if self.role == "compression":
+            return f"{self.suite}/{_card_name(self.card)}: compression baseline {self.model_name}"
         who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.method}"
         return f"{self.suite}/{_card_name(self.card)}: {self.role} {who} (seed {self.seed})"
 
@@ -117,6 +142,8 @@ _HASHED_ONLY_WHEN_SET: dict[str, Any] = {
     "code": "",
     "models": [],
     "teacher": "",
+    "keep_weights": False,
+    "weights_from": {},
 }
 #: ``model_name`` of the speed record (it is about several architectures)
 SPEED_MODEL_NAME = "(architectures)"
@@ -144,12 +171,18 @@ def expand_jobs(
     nproc: int = 1,
     trust_remote_code: bool | None = None,
     shipped_teachers: bool = True,
+    compression: bool | None = None,
 ) -> list[Job]:
     """The suite's jobs in run order: per task, the teacher, its speed job, then students by method and seed.
+
+    With ``compression`` (default: the suite's setting) each card's compression baselines (compress.py) run
+    after its students (one starts from a trained student), and the speed job moves after them, timing the
+    teacher, every student architecture and every compressed model interleaved.
 
     A card whose teacher matches a shipped artifact (teachers/) uses it in every job, unless
     ``shipped_teachers`` is False; the log says why an artifact is not used (a changed card, a bad file).
     """
+    from distillbench.compress import plan_variants
     from distillbench.teachers.manifest import teacher_source
 
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
@@ -182,12 +215,34 @@ def expand_jobs(
         source = teacher_source(card, smoke=smoke, shipped=shipped_teachers)
         base = {**common, "card": card.path, "card_hash": chash, "teacher": source}
         jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
-        # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
-        archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name]
-        speed = {**base, "nproc": 1}
-        jobs.append(Job(role="speed", model_name=SPEED_MODEL_NAME, method=None, seed=0, models=archs, **speed))
+        speed_at = len(jobs)
+        variants = plan_variants(card) if (suite.compression if compression is None else compression) else []
+        keep = {(v.model, v.method, v.seed) for v in variants if v.base == "student"}
+        student_jobs: dict[tuple[str, str | None, int], Job] = {}
         for student in students:
             for method in methods:
                 for seed in run_seeds:
-                    jobs.append(Job(role="student", model_name=student.name, method=method, seed=seed, **base))
+                    key = (student.name, method, seed)
+                    job = Job(role="student", model_name=student.name, method=method, seed=seed,
+                              keep_weights=key in keep, **base)  # fmt: skip
+                    student_jobs[key] = job
+                    jobs.append(job)
+        weights_from: dict[str, str] = {}
+        compressed: list[str] = []
+        for v in variants:
+            source = student_jobs.get((v.model, v.method, v.seed)) if v.base == "student" else None
+            if v.base == "student" and source is None:
+                log.info("%s: %s not planned: this run has no %s/%s seed %d job", card.name, v.name, v.model,
+                         v.method, v.seed)  # fmt: skip
+                continue
+            extra = {"weights_from": {v.name: source.job_id}} if source is not None else {}
+            job = Job(role="compression", model_name=v.name, method=None, seed=v.seed, **base, **extra)
+            jobs.append(job)
+            compressed.append(v.name)
+            weights_from[v.name] = (source or job).job_id
+        # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
+        archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name] + compressed
+        speed = Job(role="speed", model_name=SPEED_MODEL_NAME, method=None, seed=0, models=archs,
+                    weights_from=weights_from, **{**base, "nproc": 1})  # fmt: skip
+        jobs.insert(len(jobs) if compressed else speed_at, speed)
     return jobs

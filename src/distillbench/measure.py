@@ -105,6 +105,13 @@ def fixed_threads(threads: int | None) -> Iterator[int]:
             torch.set_num_threads(before)
 
 
+def move(model: nn.Module, device: torch.device | str) -> nn.Module:
+    """``model.to(device)``, also inside ``torch.inference_mode()``, where tensor subclasses (torchao's int8
+    weights) cannot be swapped to another device."""
+    with torch.inference_mode(False):
+        return model.to(device)
+
+
 def is_oom(exc: BaseException) -> bool:
     """Whether ``exc`` is an out-of-memory error (CUDA, CPU allocator or Python)."""
     if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):

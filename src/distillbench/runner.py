@@ -68,6 +68,7 @@ def run_suite(
     trust_remote_code: bool | None = None,
     keep_stale: bool = False,
     shipped_teachers: bool = True,
+    compression: bool | None = None,
 ) -> RunSummary:
     """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``.
 
@@ -76,6 +77,7 @@ def run_suite(
     overrides the suite's setting (off by default). A job recorded with other code (another code
     fingerprint) runs again, and the log says why; ``keep_stale`` keeps such records on purpose.
     Cards whose teacher matches a shipped artifact (teachers/) use it unless ``shipped_teachers`` is False.
+    ``compression`` (default: the suite's ``compression``) adds each card's int8 and pruned baselines (compress.py).
     ``cache_dir`` (default ``$DISTILLBENCH_CACHE`` or ``~/.cache/distillbench``) holds every cache: data,
     tokenisers, teachers, checkpoints and predictions.
     """
@@ -99,6 +101,7 @@ def run_suite(
             trust_remote_code=trust_remote_code,
             keep_stale=keep_stale,
             shipped_teachers=shipped_teachers,
+            compression=compression,
         )
 
 
@@ -121,6 +124,7 @@ def _run_suite(
     trust_remote_code: bool | None,
     keep_stale: bool,
     shipped_teachers: bool,
+    compression: bool | None,
 ) -> RunSummary:
     from distillbench.checkpoint import remove_checkpoint, student_checkpoint
     from distillbench.executors import make_executor
@@ -144,6 +148,7 @@ def _run_suite(
         nproc=nproc_per_job,
         trust_remote_code=trust_remote_code,
         shipped_teachers=shipped_teachers,
+        compression=compression,
     )
     run_dir = Path(out_dir) / (f"{cfg.name}-smoke" if smoke else cfg.name)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,9 @@ def speed_notes(board: Leaderboard, speeds: TaskSpeeds) -> list[str]:
         if shown:
             notes.append(f"throughput in tokens/s (real tokens, padding excluded), per architecture: {shown}")
     notes += hardware_notes(speeds)
+    if speeds.failed:
+        shown = "; ".join(f"{m}: {why[:200]}" for m, why in sorted(speeds.failed.items()))
+        notes.append(f"not timed by the speed job (no speed figures): {shown}")
     units = sorted({r.output_unit for r in board.rows if r.outputs_per_sample is not None})
     if units:
         noun = board.sample_noun()
@@ -117,6 +120,14 @@ def method_notes(board: Leaderboard) -> list[str]:
         notes.append(
             f"reference rows ({names}): non-neural sanity floors fitted on the same train/val split and scored on the "
             "same test split; no speed or size figures, never counted as students"
+        )
+    if board.compressions():
+        names = ", ".join(r.model for r in board.compressions())
+        notes.append(
+            f"compression rows ({names}): the teacher and one student (the card's compression.student/method, by "
+            "default its first student with its first KD method, seed 0: fixed before the run) quantised to int8 "
+            "(torchao) or the teacher structurally pruned and fine-tuned; evaluated on the same test split and timed "
+            "in the same speed job, never counted as students (no Δ, not in the summary)"
         )
     if {r.peak_memory_source for r in board.rows} - {None}:
         notes.append(

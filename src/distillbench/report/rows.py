@@ -19,8 +19,8 @@ from typing import Any
 from distillbench.stats import ALPHA
 
 BASELINE_METHOD = "no_kd"
-#: row order in a board: the teacher, then reference baselines (sanity floors), then the students
-ROLE_ORDER = {"teacher": 0, "reference": 1, "student": 2}
+#: row order in a board: the teacher, reference baselines (sanity floors), compression baselines, then the students
+ROLE_ORDER = {"teacher": 0, "reference": 1, "compression": 2, "student": 3}
 #: edit-distance rates: fractions that exceed 1 when a hypothesis inserts more words than the reference has
 _ERROR_RATE_TOKENS = {"wer", "cer"}
 #: name tokens of metrics that are fractions in [0, 1] and read better as percent
@@ -81,6 +81,7 @@ class Row:
     #: why a hardware cell is empty: "not recorded" (a record from before the field), "not measurable" (energy)
     hardware_status: dict[str, str] = field(default_factory=dict)
     selection: str | None = None  # which epoch the quality comes from: "best_val" | "last" | "mixed"
+    compression: str | None = None  # a compression row: what was done and by which backend, or why it did not run
     secondary: dict[str, float | None] = field(default_factory=dict)
     job_ids: list[str] = field(default_factory=list)
 
@@ -162,6 +163,8 @@ class Leaderboard:
             Column("peak_share", "% of device peak", "share"),
             Column("energy_j_per_1000", f"energy (J/1k {self.sample_noun()}s)", "energy"),
         ]
+        if self.compressions():
+            cols.append(Column("compression", "compression", "text"))
         units = sorted({r.output_unit for r in self.rows if r.outputs_per_sample is not None and r.output_unit})
         if units:
             label = "/".join(units)
@@ -200,6 +203,9 @@ class Leaderboard:
 
     def references(self) -> list[Row]:
         return [r for r in self.rows if r.role == "reference"]
+
+    def compressions(self) -> list[Row]:
+        return [r for r in self.rows if r.role == "compression"]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

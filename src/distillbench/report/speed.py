@@ -70,6 +70,7 @@ class TaskSpeeds:
     teacher: str | None
     models: dict[str, ArchSpeed]
     repeats: int | None = None  # interleaved repeats of the speed record
+    failed: dict[str, str] = field(default_factory=dict)  # models the speed job could not time -> why
 
     @property
     def sources(self) -> set[str]:
@@ -93,9 +94,10 @@ def task_speeds(records: list[dict[str, Any]]) -> TaskSpeeds:
     """The architectures of one task's ok records."""
     speed_recs = sorted((r for r in records if is_speed_record(r)), key=lambda r: str(r.get("created") or ""))
     models: dict[str, ArchSpeed] = {}
-    teacher, repeats = None, None
+    teacher, repeats, failed = None, None, {}
     if speed_recs:
         latest = speed_recs[-1]
+        failed = {str(k): str(v) for k, v in ((latest.get("speed") or {}).get("failed") or {}).items()}
         teacher = (latest.get("speed") or {}).get("teacher")
         models.update(_from_speed_record(latest))
         repeats = max((len(a.throughput_samples) for a in models.values()), default=None)
@@ -110,7 +112,7 @@ def task_speeds(records: list[dict[str, Any]]) -> TaskSpeeds:
         if model not in models:  # a speed record's figures win over per-job ones
             models[model] = _pooled(model, "teacher" if model == teacher else "student", grp)
     _fill_pooled_speedups(models, teacher)
-    return TaskSpeeds(teacher, models, repeats)
+    return TaskSpeeds(teacher, models, repeats, failed)
 
 
 def _from_speed_record(rec: dict[str, Any]) -> dict[str, ArchSpeed]:

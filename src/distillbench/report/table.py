@@ -125,15 +125,37 @@ def _build_row(
         outputs_per_sample=_mean([v for c in counts if (v := _num(c.get("per_sample"))) is not None]),
         output_unit="/".join(sorted({str(c.get("unit")) for c in counts if c.get("unit")})),
         selection=(selections[0] if len(selections) == 1 else "mixed") if selections else None,
+        compression=compression_text(grp) if role == "compression" else None,
         secondary={m: _mean(_field(grp, "quality", m)) for m in secondary},
         job_ids=[str(r.get("job_id", "")) for r in grp],
     )
 
 
+def compression_text(grp: list[dict[str, Any]]) -> str:
+    """What a compression row is: kind, backend and fine-tuning, or ``not run: <why>``."""
+    info = ((grp[-1].get("config") or {}).get("compression")) or {}
+    if info.get("unsupported"):
+        return f"not run: {info['unsupported']}"
+    parts = [str(info.get("kind", "?")).replace("_", " ")]
+    if info.get("kind") == "pruned":
+        parts = [
+            f"pruned {info.get('fraction', 0) * 100:.0f}% of {info.get('channels_before', '?')} channels by L1 norm"
+        ]
+        if info.get("fine_tune"):
+            parts.append(f"fine-tuned: {info['fine_tune']}")
+    if info.get("base") == "student":
+        parts.append(f"of {info.get('base_model')}/{info.get('base_method')} seed {info.get('base_seed')}")
+    if info.get("backend"):
+        parts.append(str(info["backend"]))
+    if info.get("why"):
+        parts.append(f"because {info['why']}")
+    return "; ".join(parts)
+
+
 def _fill_speeds(rows: list[Row], speeds: TaskSpeeds, notes: list[str]) -> None:
     """Every row of one architecture gets that architecture's one speed, memory, MFLOPs and speed-up."""
     for row in rows:
-        arch = speeds.models.get(row.model) if row.role in ("teacher", "student") else None
+        arch = speeds.models.get(row.model) if row.role in ("teacher", "student", "compression") else None
         if arch is None:
             continue
         row.throughput, row.throughput_unit = arch.throughput, arch.throughput_unit
