@@ -193,10 +193,13 @@ def _prepare(m: TimedModel, cfg: MeasureConfig, device: torch.device, precision:
     one = m.make_inputs(1)
     mflops = None
     if cfg.flops:
-        counted = move(m.flops_model.eval(), device) if m.flops_model is not None else m.model
+        counted, home = m.model, None
+        if m.flops_model is not None:  # it may be another timed model (a quantised teacher's float teacher)
+            home = next(m.flops_model.parameters()).device
+            counted = move(m.flops_model.eval(), device)
         mflops = mflops_per_sample(_call(m, counted, one), _samples(m, one, 1))
-        if m.flops_model is not None:
-            move(m.flops_model, "cpu")
+        if home is not None:
+            move(counted, home)
     current: dict[int, Any] = {}
 
     with autocast(device, precision):
