@@ -222,7 +222,7 @@ def run_environments(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _who(row: Row) -> str:
-    return row.model if row.role == "teacher" else f"{row.model}/{row.method_label}"
+    return row.model if row.role in ("teacher", "compression") else f"{row.model}/{row.method_label}"
 
 
 def _join(*parts: Any) -> str:

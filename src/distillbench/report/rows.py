@@ -64,6 +64,7 @@ class Row:
     verdict: str | None = None  # better | worse | no clear difference | n=1: no verdict
     params: float | None = None
     mflops: float | None = None
+    weights_mb: float | None = None  # the saved state dict's size (MB): what int8 shrinks
     throughput: float | None = None
     throughput_unit: str = ""
     speedup: float | None = None
@@ -155,6 +156,7 @@ class Leaderboard:
         cols += [
             Column("params", "params", "params"),
             Column("mflops", "MFLOPs/sample", "mflops"),
+            Column("weights_mb", "weights (MB)", "mb"),
             Column("throughput", "throughput", "throughput"),
             Column("speedup", "speed-up vs teacher (95% CI)", "speedup"),
             Column("latency_p50_ms", "latency p50 (ms)", "ms"),

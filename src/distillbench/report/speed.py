@@ -45,6 +45,7 @@ class ArchSpeed:
     memory_samples: dict[str, list[float]] = field(default_factory=dict)  # memory.peak_* -> values
     params: float | None = None
     mflops: float | None = None
+    weights_mb: float | None = None  # bytes of the saved state dict (int8 weights: about a quarter of fp32)
     output_rates: dict[str, float] = field(default_factory=dict)  # "tokens_per_s" -> value
     #: hardware utilisation (hardware.py): achieved FLOP/s at the throughput batch, the device's peak, the share
     achieved_flops_per_s: float | None = None
@@ -139,6 +140,7 @@ def _from_speed_record(rec: dict[str, Any]) -> dict[str, ArchSpeed]:
             memory_samples={k: [float(v)] for k, v in mem.items() if k.startswith("peak_") and _num(v) is not None},
             params=_num(sz.get("params")),
             mflops=_num(sz.get("mflops_per_sample")),
+            weights_mb=_mb(sz.get("bytes_on_disk")),
             output_rates={
                 k: float(v)
                 for k, v in fig.items()
@@ -192,6 +194,7 @@ def _pooled(model: str, role: str, grp: list[dict[str, Any]]) -> ArchSpeed:
         memory_samples=dict(mem_samples),
         params=_median(_nums([(r.get("size") or {}).get("params") for r in grp])),
         mflops=_median(_nums([(r.get("size") or {}).get("mflops_per_sample") for r in grp])),
+        weights_mb=_mb(_median(_nums([(r.get("size") or {}).get("bytes_on_disk") for r in grp]))),
         output_rates={k: statistics.median(v) for k, v in rates.items()},
         measurements=[(r.get("speed") or {}, r.get("env") or {}) for r in grp],
     )
@@ -267,6 +270,11 @@ def _nums(values: Any) -> list[float]:
     if not isinstance(values, (list, tuple)):
         return []
     return [x for x in map(_num, values) if x is not None]
+
+
+def _mb(value: Any) -> float | None:
+    v = _num(value)
+    return v / 2**20 if v is not None else None
 
 
 def _median(values: list[float]) -> float | None:

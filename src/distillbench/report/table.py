@@ -162,6 +162,7 @@ def _fill_speeds(rows: list[Row], speeds: TaskSpeeds, notes: list[str]) -> None:
         row.latency_p50_ms = arch.latency_p50_ms
         row.peak_memory_mb, row.peak_memory_source = arch.memory_mb, arch.memory_source
         row.mflops = arch.mflops if arch.mflops is not None else row.mflops
+        row.weights_mb = arch.weights_mb
         row.params = row.params if row.params is not None else arch.params
         row.speedup, row.speedup_ci95 = arch.speedup, arch.speedup_ci95
         row.speed_source = arch.source
