@@ -155,6 +155,9 @@ def _run_suite(
     results_file = run_dir / RESULTS_FILE
     plan = plan_resume(jobs, read_results(results_file).records if results_file.exists() else [], keep_stale)
     todo = plan.todo
+    for job in todo:  # weights saved by a job kept from another code version are under that record's id
+        if job.weights_from:
+            job.weights_from = {name: plan.kept.get(source, source) for name, source in job.weights_from.items()}
     summary = RunSummary(out_dir=run_dir, skipped=len(jobs) - len(todo))
     _write_resolved(run_dir, cfg, jobs)
     for line in plan.explain():
