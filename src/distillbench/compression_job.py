@@ -13,7 +13,8 @@ is compressed and evaluated on the test split with the adapter's own evaluation,
 
 A model that cannot be compressed this way (no Linear layer, a backend without kernels on this device, a
 pruning that leaves a layer empty) is recorded with its reason in ``config.compression.unsupported`` and no
-quality, so its row says why; the run goes on.
+quality, so its row says why; the run goes on. Missing saved weights (the student job has not run, or failed)
+fail the job instead, so that resuming the run redoes it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from distillbench.config import TrainConfig as _TrainConfig
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.epochs import evaluate_epochs
+from distillbench.errors import DistillbenchError
 from distillbench.jobs import Job
 from distillbench.methods.base import build_method
 from distillbench.predictions import write_predictions
@@ -106,8 +108,8 @@ def build_variant(
     if variant.base == "student":
         source = job.weights_from.get(variant.name, "")
         path = weights_path(job.cache_dir, source)
-        if not source or not path.is_file():
-            raise CompressionError(
+        if not source or not path.is_file():  # a run-order problem, not the model's: the job fails and re-runs
+            raise DistillbenchError(
                 f"{variant.name}: the trained weights of {variant.model}/{variant.method} seed {variant.seed} are not "
                 f"in {path.parent} (its student job saves them: run it first, in the same cache)"
             )
@@ -122,7 +124,9 @@ def build_variant(
         if fine_tuned:
             path = weights_path(job.cache_dir, job.weights_from.get(variant.name, ""))
             if not path.is_file():
-                raise CompressionError(f"{variant.name}: the fine-tuned pruned weights are not in {path} (run its job)")
+                raise DistillbenchError(
+                    f"{variant.name}: the fine-tuned pruned weights are not in {path} (run its job)"
+                )
             model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         check(model.eval())
         return model.to(device).eval(), info, model
