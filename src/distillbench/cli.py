@@ -136,6 +136,14 @@ def run(
             help="Use the teachers shipped under teachers/ where they match the card (default), or train them.",
         ),
     ] = True,
+    compression: Annotated[
+        bool | None,
+        typer.Option(
+            "--compression/--no-compression",
+            help="Add each card's compression baselines (int8 teacher and student, pruned teacher) as rows "
+            "(default: the suite's 'compression').",
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="Leaderboard formats to write.")] = FORMATS,
     isolate: Annotated[bool, typer.Option(help="Run each job in a fresh process.", hidden=True)] = True,
     executor: Annotated[
@@ -219,6 +227,7 @@ def run(
         trust_remote_code=trust_remote_code,
         keep_stale=keep_stale,
         shipped_teachers=shipped_teachers,
+        compression=compression,
     )
     md = summary.out_dir / "leaderboard.md"
     if md.exists():
@@ -505,6 +514,35 @@ def measure_cmd(
     for label, value in summary_rows(result):
         console.print(f"{label:<18} {value}", markup=False, highlight=False)
     console.print(f"record appended to {Path(out) / 'results.jsonl'}", markup=False)
+
+
+@app.command("profile")
+def profile_cmd(
+    model: Annotated[str, typer.Argument(help="Model spec, e.g. a student's spec from the card.")],
+    task: Annotated[str, typer.Option("--task", help="Task card (name or path) whose data and adapter to use.")],
+    checkpoint: Annotated[str | None, typer.Option(help="Load these weights (a state dict file).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    batch: Annotated[
+        int | None, typer.Option(help="Batch size (default: the task's largest throughput batch).")
+    ] = None,
+    iters: Annotated[int, typer.Option(help="Profiled inference calls (after 2 warm-up calls).")] = 5,
+    top: Annotated[int, typer.Option(help="Operators listed.")] = 15,
+    out: Annotated[str, typer.Option(help="Directory for trace.json and profile.json.")] = "runs/profile",
+    smoke: Annotated[bool, typer.Option(help="A small slice of the data.")] = False,
+) -> None:
+    """Profile a model's inference with torch.profiler: top operators by self time, grouped into model compute,
+    pre/post-processing and framework overhead, and a Chrome/Perfetto trace.
+
+    [bold]Example[/bold]
+
+      distillbench profile "local:fcos(width=8, depth=1, fpn_width=32, head_convs=1)" --task detection
+    """
+    from distillbench.profile import profile_spec, summary_lines
+
+    result = profile_spec(model, task, checkpoint=checkpoint, device=device, batch=batch, iters=iters, out=out,
+                          smoke=smoke)  # fmt: skip
+    for line in summary_lines(result, top):
+        console.print(line, markup=False, highlight=False)
 
 
 @app.command("show")

@@ -146,6 +146,37 @@ class DataConfig:
 
 
 @dataclass
+class CompressionConfig:
+    """The compression baselines of a card (compress.py, compression_job.py): what is applied to which model.
+
+    The teacher and one student get each ``quantize`` kind; the teacher is also pruned (``prune_fraction``
+    of its feed-forward or convolution channels, by L1 norm) and fine-tuned with the card's ``student_train``
+    settings overridden by ``prune_train`` (the budget, stated in every record). The student is
+    ``student`` trained with ``method`` and seed ``seed``; by default the card's first student with its
+    first method other than ``no_kd`` (a rule fixed before the run, not a choice made on test results).
+    """
+
+    enabled: bool = True
+    quantize: list[str] = field(default_factory=lambda: ["int8_dynamic", "int8_weight_only"])
+    prune_fraction: float | None = 0.5
+    prune_train: dict[str, Any] = field(default_factory=dict)
+    student: str = ""
+    method: str = ""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        known = ("int8_dynamic", "int8_weight_only")
+        unknown = [k for k in self.quantize if k not in known]
+        if unknown:
+            raise ValueError(f"unknown quantize kind(s) {unknown}; known: {', '.join(known)}")
+        if self.prune_fraction is not None and not 0.0 < self.prune_fraction < 1.0:
+            raise ValueError(
+                f"prune_fraction must lie strictly between 0 and 1 (null: no pruned teacher), got {self.prune_fraction}"
+                + ("; pruning every channel leaves a layer with none" if self.prune_fraction >= 1 else "")
+            )
+
+
+@dataclass
 class TaskCard:
     """One task: data, metric, teacher, students and the methods that apply (lm-eval style card)."""
 
@@ -161,6 +192,7 @@ class TaskCard:
     teacher_seed: int = 0
     teacher_train: TrainConfig = field(default_factory=TrainConfig)
     student_train: TrainConfig = field(default_factory=TrainConfig)
+    compression: CompressionConfig = field(default_factory=CompressionConfig)
     #: the file it came from (set by the loader, not from YAML)
     path: str = field(default="", metadata={"yaml": False})
 
@@ -176,6 +208,16 @@ class TaskCard:
             raise ValueError("only the teacher can have a 'checkpoint' (students are trained)")
         if self.teacher.init != "random":
             raise ValueError("the teacher cannot have 'init: teacher' (only students start from the teacher's weights)")
+
+    def compression_base(self) -> tuple[str, str]:
+        """(student, method) whose trained model is compressed: the card's choice, else its first student with
+        its first method other than ``no_kd`` (``no_kd`` when that is the only one)."""
+        student = self.compression.student or self.students[0].name
+        self.student(student)  # a ConfigError naming the card's students when unknown
+        method = self.compression.method or next((m for m in self.methods if m != "no_kd"), "no_kd")
+        if method not in self.methods:
+            raise ConfigError(f"{self.path}: compression.method {method!r} is not among the card's methods")
+        return student, method
 
     def student(self, name: str) -> ModelConfig:
         for s in self.students:
@@ -222,6 +264,8 @@ class SuiteConfig:
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     #: let Hugging Face loaders run code from model repositories (off unless the user turns it on)
     trust_remote_code: bool = False
+    #: add each card's compression baselines (int8 and pruned models: compress.py) as jobs and rows
+    compression: bool = False
     path: str = field(default="", metadata={"yaml": False})
 
     def __post_init__(self) -> None:

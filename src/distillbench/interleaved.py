@@ -20,7 +20,12 @@ throughput ratio per repeat cancels most of it and the ratios carry a confidence
    one's caches), then ``min_iters`` calls and ``min_duration_s`` seconds.
 3. Per model: latency percentiles over every timed call, each repeat's p50 (``latency_samples_ms``),
    samples/s per repeat (``throughput_samples``) and their median (``throughput``).
-4. After all repeats, a memory pass per model (``measure_memory`` at its batch size) with only that
+   Around each throughput pass the device's energy counter is read (energy.py: NVML on GPU, RAPL on CPU
+   where readable); joules over the samples of every throughput call give J per 1,000 samples.
+4. Before the repeats, the device's peak FLOP/s (hardware.py: the datasheet on GPU, a matmul
+   microbenchmark run here, under the same threads, on CPU); each model's achieved FLOP/s (MFLOPs per
+   sample x throughput) and its share of that peak are recorded with its speed.
+5. After all repeats, a memory pass per model (``measure_memory`` at its batch size) with only that
    model and its inputs on the device (the others are moved to the CPU, so GPU peaks are its own),
    and its size (parameters, MFLOPs, state-dict bytes).
 """
@@ -36,7 +41,9 @@ import torch
 from torch import nn
 
 from distillbench.config import MeasureConfig
+from distillbench.energy import EnergyMeter, energy_record, open_meter
 from distillbench.errors import DistillbenchError
+from distillbench.hardware import device_peak, utilisation
 from distillbench.measure import (
     autocast,
     bytes_on_disk,
@@ -48,6 +55,7 @@ from distillbench.measure import (
     maybe_compile,
     measure_memory,
     mflops_per_sample,
+    move,
     throughput_figures,
 )
 from distillbench.timing import synchronize, time_loop
@@ -63,6 +71,8 @@ class TimedModel:
     infer: Callable[[nn.Module, Any], Any]
     #: samples in one input batch when it is not the batch size (default: the batch size)
     samples_per_batch: Callable[[Any], int] | None = None
+    #: count FLOPs on this model instead (a quantised model's float original: the same multiply-adds)
+    flops_model: nn.Module | None = None
 
 
 @dataclass
@@ -76,6 +86,8 @@ class _State:
     compile_error: str | None
     latency: list[list[float]] = field(default_factory=list)
     throughput: list[list[float]] = field(default_factory=list)
+    joules: float = 0.0
+    energy_samples: int = 0
 
 
 def rotation(names: list[str], repeat: int) -> list[str]:
@@ -105,9 +117,11 @@ def measure_interleaved(
     by_name = {m.name: m for m in models}
     state: dict[str, _State] = {}
     rewarm = 1 if cfg.warmup_iters > 0 else 0
+    meter, no_energy = open_meter(device)
     with fixed_threads(cfg.threads) as threads, torch.inference_mode():
         for m in models:
             state[m.name] = _prepare(m, cfg, device, precision, compile)
+        peak = device_peak(device, precision)
         for r in range(max(1, cfg.repeats)):
             for name in rotation(names, r):
                 m, st = by_name[name], state[name]
@@ -116,11 +130,11 @@ def measure_interleaved(
                     st.latency.append(
                         time_loop(_call(m, st.runner, one), device, rewarm, cfg.min_iters, cfg.min_duration_s)
                     )
-                    st.throughput.append(time_loop(st.batch_fn, device, rewarm, cfg.min_iters, cfg.min_duration_s))
+                    st.throughput.append(_metered(st, meter, device, rewarm, cfg))
         for st in state.values():
             st.batch_fn = lambda: None  # drop every model's batch inputs before the memory passes
         for m in models:
-            m.model.to("cpu")
+            move(m.model, "cpu")
         memory = {m.name: _memory_pass(m, state[m.name], cfg, device, precision) for m in models}
     out: dict[str, dict[str, Any]] = {}
     for m in models:
@@ -141,12 +155,28 @@ def measure_interleaved(
             "compiled": compile and st.compile_error is None,
             "threads": threads,
             "protocol": dataclasses.asdict(cfg),
+            **utilisation(st.mflops, thr["throughput"], peak),
+            "peak": peak,
+            "energy": energy_record(st.joules if meter else None, st.energy_samples, meter, no_energy),
         }
         if st.compile_error is not None:
             speed["compile_error"] = st.compile_error
         size = {**count_parameters(m.model), "mflops_per_sample": st.mflops, "bytes_on_disk": bytes_on_disk(m.model)}
         out[m.name] = {"speed": speed, "memory": memory[m.name], "size": size}
     return out
+
+
+def _metered(st: _State, meter: EnergyMeter | None, device: torch.device, rewarm: int, cfg: MeasureConfig) -> list:
+    """One throughput pass; with a meter, its joules and samples (the untimed call too) are added to ``st``."""
+    if meter is not None:
+        synchronize(device)
+        meter.start()
+    times = time_loop(st.batch_fn, device, rewarm, cfg.min_iters, cfg.min_duration_s)
+    if meter is not None:
+        synchronize(device)
+        st.joules += meter.joules_since_start()
+        st.energy_samples += (len(times) + rewarm) * st.samples
+    return times
 
 
 def _call(m: TimedModel, runner: nn.Module, inputs: Any) -> Callable[[], Any]:
@@ -159,9 +189,17 @@ def _samples(m: TimedModel, inputs: Any, batch: int) -> int:
 
 def _prepare(m: TimedModel, cfg: MeasureConfig, device: torch.device, precision: str, compile: bool) -> _State:
     """FLOPs, compile, warm-up and the batch size of one model (step 1 of the module docstring)."""
-    m.model.eval().to(device)
+    move(m.model.eval(), device)
     one = m.make_inputs(1)
-    mflops = mflops_per_sample(_call(m, m.model, one), _samples(m, one, 1)) if cfg.flops else None
+    mflops = None
+    if cfg.flops:
+        counted, home = m.model, None
+        if m.flops_model is not None:  # it may be another timed model (a quantised teacher's float teacher)
+            home = next(m.flops_model.parameters()).device
+            counted = move(m.flops_model.eval(), device)
+        mflops = mflops_per_sample(_call(m, counted, one), _samples(m, one, 1))
+        if home is not None:
+            move(counted, home)
     current: dict[int, Any] = {}
 
     with autocast(device, precision):
@@ -184,10 +222,10 @@ def _prepare(m: TimedModel, cfg: MeasureConfig, device: torch.device, precision:
 
 def _memory_pass(m: TimedModel, st: _State, cfg: MeasureConfig, device: torch.device, precision: str) -> dict:
     """Peak memory of one model at its throughput batch, alone on the device (step 4)."""
-    m.model.to(device)
+    move(m.model, device)
     try:
         with autocast(device, precision):
             inputs = m.make_inputs(st.batch)
             return {**measure_memory(_call(m, st.runner, inputs), device), "memory_batch_size": st.batch}
     finally:
-        m.model.to("cpu")
+        move(m.model, "cpu")

@@ -17,6 +17,7 @@ names a job process imports before it looks anything up (plugins.py, components.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ from distillbench.errors import ConfigError
 from distillbench.fingerprint import code_fingerprint
 from distillbench.plugins import include_paths
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Job:
@@ -40,7 +43,7 @@ class Job:
 
     suite: str
     card: str  # path of the task card
-    role: str  # "teacher" | "speed" | "student"
+    role: str  # "teacher" | "speed" | "student" | "compression"
     model_name: str
     method: str | None
     seed: int
@@ -68,6 +71,10 @@ class Job:
     plugins: list[str] = field(default_factory=list)
     #: which of the method's rows this job produces (``gen2``, ``ensemble``: DistillMethod.rows); "" its only row
     variant: str = ""
+    #: a student job whose trained weights a compression baseline starts from: it saves them (worker.py)
+    keep_weights: bool = False
+    #: compressed model name -> id of the job that saved the weights it needs (compression and speed jobs)
+    weights_from: dict[str, str] = field(default_factory=dict)
     job_id: str = field(default="")
     base_id: str = field(default="")
 
@@ -100,6 +107,22 @@ class Job:
                 "method": None,
                 "seed": self.seed,
             }
+        if self.role == "compression":
+            from distillbench.compress import plan_variants
+
+            variant = next((v for v in plan_variants(card) if v.name == self.model_name), None)
+            base = card.teacher if variant is None or variant.base == "teacher" else card.student(variant.model)
+            return {
+                **provenance,
+                "suite": self.suite,
+                "task": card.name,
+                "task_version": card.version,
+                "role": "compression",
+                "model_name": self.model_name,
+                "model_spec": base.model,
+                "method": None,
+                "seed": self.seed,
+            }
         model = card.teacher if self.role == "teacher" else card.student(self.model_name)
         return {
             **provenance,
@@ -122,6 +145,8 @@ class Job:
     def label(self) -> str:
         if self.role == "speed":
             return f"{self.suite}/{_card_name(self.card)}: speed of {', '.join(self.models)} (interleaved)"
+        if self.role == "compression":
+            return f"{self.suite}/{_card_name(self.card)}: compression baseline {self.model_name}"
         who = self.model_name if self.role == "teacher" else f"{self.model_name} + {self.row_method}"
         return f"{self.suite}/{_card_name(self.card)}: {self.role} {who} (seed {self.seed})"
 
@@ -134,6 +159,8 @@ _HASHED_ONLY_WHEN_SET: dict[str, Any] = {
     "models": [],
     "teacher": "",
     "variant": "",
+    "keep_weights": False,
+    "weights_from": {},
 }
 #: ``model_name`` of the speed record (it is about several architectures)
 SPEED_MODEL_NAME = "(architectures)"
@@ -161,14 +188,20 @@ def expand_jobs(
     nproc: int = 1,
     trust_remote_code: bool | None = None,
     shipped_teachers: bool = True,
+    compression: bool | None = None,
 ) -> list[Job]:
     """The suite's jobs in run order: per task, the teacher, its speed job, then students by method and seed.
+
+    With ``compression`` (default: the suite's setting) each card's compression baselines (compress.py) run
+    after its students (one starts from a trained student), and the speed job moves after them, timing the
+    teacher, every student architecture and every compressed model interleaved.
 
     A card whose teacher matches a shipped artifact (teachers/) uses it in every job, unless
     ``shipped_teachers`` is False; the log says why an artifact is not used (a changed card, a bad file).
     """
     from distillbench.components import importable, outside_modules, session_source
     from distillbench.methods.base import build_method
+    from distillbench.compress import plan_variants
     from distillbench.teachers.manifest import teacher_source
 
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure
@@ -204,15 +237,37 @@ def expand_jobs(
         code = {"code": fingerprint, "plugins": importable(outside)}
         base = {**common, **code, "card": card.path, "card_hash": chash, "teacher": source}
         jobs.append(Job(role="teacher", model_name=card.teacher.name, method=None, seed=card.teacher_seed, **base))
-        # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
-        archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name]
-        speed = {**base, "nproc": 1}
-        jobs.append(Job(role="speed", model_name=SPEED_MODEL_NAME, method=None, seed=0, models=archs, **speed))
+        speed_at = len(jobs)
+        variants = plan_variants(card) if (suite.compression if compression is None else compression) else []
+        keep = {(v.model, v.method, v.seed) for v in variants if v.base == "student"}
         rows = {m: build_method(m, card.methods[m], where=f"{card.path} methods.{m}").rows() for m in methods}
+        student_jobs: dict[tuple[str, str | None, int], Job] = {}
         for student in students:
             for method in methods:
                 for variant in rows[method]:
                     for seed in run_seeds:
-                        who = {"model_name": student.name, "method": method, "seed": seed, "variant": variant}
-                        jobs.append(Job(role="student", **who, **base))
+                        key = (student.name, method, seed)
+                        job = Job(role="student", model_name=student.name, method=method, seed=seed, variant=variant,
+                                  keep_weights=key in keep and not variant, **base)  # fmt: skip
+                        if not variant:  # a compression baseline starts from a method's only row
+                            student_jobs[key] = job
+                        jobs.append(job)
+        weights_from: dict[str, str] = {}
+        compressed: list[str] = []
+        for v in variants:
+            source = student_jobs.get((v.model, v.method, v.seed)) if v.base == "student" else None
+            if v.base == "student" and source is None:
+                log.info("%s: %s not planned: this run has no %s/%s seed %d job", card.name, v.name, v.model,
+                         v.method, v.seed)  # fmt: skip
+                continue
+            extra = {"weights_from": {v.name: source.job_id}} if source is not None else {}
+            job = Job(role="compression", model_name=v.name, method=None, seed=v.seed, **base, **extra)
+            jobs.append(job)
+            compressed.append(v.name)
+            weights_from[v.name] = (source or job).job_id
+        # one process times every architecture (teacher first), so nproc is 1 whatever the training uses
+        archs = [card.teacher.name] + [s.name for s in students if s.name != card.teacher.name] + compressed
+        speed = Job(role="speed", model_name=SPEED_MODEL_NAME, method=None, seed=0, models=archs,
+                    weights_from=weights_from, **{**base, "nproc": 1})  # fmt: skip
+        jobs.insert(len(jobs) if compressed else speed_at, speed)
     return jobs

@@ -23,7 +23,9 @@ than single numbers. Concretely, for one model (:func:`measure_model`):
    ``max_memory_allocated``, ``max_memory_reserved`` and NVML used memory (device-wide, only if
    ``pynvml`` is importable); everywhere the process RSS sampled by a background thread every
    2 ms (peak, and peak minus RSS at start of the pass).
-6. Size: parameters, MFLOPs per sample (``FlopCounterMode`` at batch 1, without autocast or
+6. Utilisation and energy: achieved FLOP/s (MFLOPs per sample x throughput) and its share of the device's
+   peak (hardware.py); J per 1,000 samples over the throughput pass (energy.py), or why not measurable.
+7. Size: parameters, MFLOPs per sample (``FlopCounterMode`` at batch 1, without autocast or
    compile) and the bytes of ``torch.save(state_dict)``.
 """
 
@@ -43,7 +45,9 @@ import torch
 from torch import nn
 
 from distillbench.config import MeasureConfig
+from distillbench.energy import energy_record, open_meter
 from distillbench.errors import DistillbenchError
+from distillbench.hardware import device_peak, utilisation
 from distillbench.timing import PeakMemorySampler, nvml_handle, synchronize, time_loop
 
 logger = logging.getLogger(__name__)
@@ -99,6 +103,13 @@ def fixed_threads(threads: int | None) -> Iterator[int]:
     finally:
         if change:
             torch.set_num_threads(before)
+
+
+def move(model: nn.Module, device: torch.device | str) -> nn.Module:
+    """``model.to(device)``, also inside ``torch.inference_mode()``, where tensor subclasses (torchao's int8
+    weights) cannot be swapped to another device."""
+    with torch.inference_mode(False):
+        return model.to(device)
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -209,12 +220,28 @@ def measure_throughput(
     cfg: MeasureConfig,
     samples_per_call: Callable[[int], int] | None = None,
 ) -> dict[str, Any]:
-    """Samples/s at the largest configured batch size that fits (halving on out-of-memory)."""
+    """Samples/s at the largest configured batch size that fits (halving on out-of-memory).
+
+    The device's energy counter (energy.py) is read around the timed loops of the size that fits; the
+    result's ``energy`` holds J per 1,000 samples, or ``not measurable`` and why.
+    """
     device = torch.device(device)
+    meter, no_energy = open_meter(device)
+    used = {"joules": 0.0, "calls": 0}
 
     def timed(fn: Callable[[], Any]) -> list[list[float]]:
-        loops = max(1, cfg.repeats)
-        return [time_loop(fn, device, cfg.warmup_iters, cfg.min_iters, cfg.min_duration_s) for _ in range(loops)]
+        used.update(joules=0.0, calls=0)  # a size that ran out of memory leaves nothing behind
+        out = []
+        for _ in range(max(1, cfg.repeats)):
+            if meter is not None:
+                synchronize(device)
+                meter.start()
+            out.append(time_loop(fn, device, cfg.warmup_iters, cfg.min_iters, cfg.min_duration_s))
+            if meter is not None:
+                synchronize(device)
+                used["joules"] += meter.joules_since_start()
+                used["calls"] += len(out[-1]) + cfg.warmup_iters
+        return out
 
     batch, failed, _, repeats = fit_batch(make_fn, device, cfg, timed)
     n = int(samples_per_call(batch)) if samples_per_call is not None else batch
@@ -224,6 +251,7 @@ def measure_throughput(
         "throughput_batch_size": batch,
         "throughput_oom_batch_sizes": failed,
         **{k: v for k, v in figures.items() if k != "throughput"},
+        "energy": energy_record(used["joules"] if meter else None, int(used["calls"]) * n, meter, no_energy),
     }
 
 
@@ -351,6 +379,7 @@ def measure_model(
                 batch = throughput["throughput_batch_size"]
                 memory = {**measure_memory(make_fn(batch), device), "memory_batch_size": batch}
             current.clear()
+            peak = device_peak(device, precision)
     finally:
         model.train(was_training)
     speed: dict[str, Any] = {
@@ -362,6 +391,8 @@ def measure_model(
         "compiled": compile and compile_error is None,
         "threads": threads,
         "protocol": dataclasses.asdict(cfg),
+        **utilisation(mflops, throughput["throughput"], peak),
+        "peak": peak,
     }
     if compile_error is not None:
         speed["compile_error"] = compile_error

@@ -169,5 +169,27 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
     rows.append(("parameters", f"{result.size.get('params', 0):,}"))
     mflops = result.size.get("mflops_per_sample")
     rows.append(("MFLOPs / sample", f"{mflops:.2f}" if isinstance(mflops, (int, float)) else "n/a"))
+    rows.append(("utilisation", utilisation_text(s)))
+    rows.append(("energy", energy_text(s.get("energy"))))
     rows.append(("device", f"{s['device']} ({s.get('device_name', '')}), {s['precision']}, {s['threads']} threads"))
     return rows
+
+
+def utilisation_text(speed: dict[str, Any]) -> str:
+    """``1.23 GFLOP/s achieved, 4.5% of 27.3 GFLOP/s (matmul microbenchmark ...)``, or why not."""
+    achieved, peak = speed.get("achieved_flops_per_s"), speed.get("peak") or {}
+    if achieved is None:
+        return "not recorded (no FLOP count)"
+    if not speed.get("peak_flops_per_s"):
+        return f"{achieved / 1e9:.2f} GFLOP/s achieved; peak unknown: {peak.get('reason', 'not recorded')}"
+    share, peak_g = speed["peak_share"] * 100, speed["peak_flops_per_s"] / 1e9
+    return f"{achieved / 1e9:.2f} GFLOP/s achieved, {share:.2f}% of {peak_g:.1f} GFLOP/s ({peak.get('source')})"
+
+
+def energy_text(energy: dict[str, Any] | None) -> str:
+    """``12.3 J per 1,000 samples (nvml, board)`` or ``not measurable: <why>``."""
+    if not energy:
+        return "not recorded"
+    if energy.get("j_per_1000_samples") is None:
+        return f"{energy.get('status')}: {energy.get('reason')}"
+    return f"{energy['j_per_1000_samples']:.3f} J per 1,000 samples ({energy.get('source')}, {energy.get('scope')})"

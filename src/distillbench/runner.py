@@ -70,6 +70,7 @@ def run_suite(
     keep_stale: bool = False,
     shipped_teachers: bool = True,
     include_path: Iterable[str | Path] = (),
+    compression: bool | None = None,
 ) -> RunSummary:
     """Run every job of ``suite`` not yet recorded in ``<out_dir>/<suite>[-smoke]/results.jsonl``.
 
@@ -80,6 +81,7 @@ def run_suite(
     ``trust_remote_code`` overrides the suite's setting (off by default). A job recorded with other code (another code
     fingerprint) runs again, and the log says why; ``keep_stale`` keeps such records on purpose.
     Cards whose teacher matches a shipped artifact (teachers/) use it unless ``shipped_teachers`` is False.
+    ``compression`` (default: the suite's ``compression``) adds each card's int8 and pruned baselines (compress.py).
     ``cache_dir`` (default ``$DISTILLBENCH_CACHE`` or ``~/.cache/distillbench``) holds every cache: data,
     tokenisers, teachers, checkpoints and predictions. ``include_path``: folders whose modules, cards and suites
     are loaded here and in every job process (plugins.py).
@@ -105,6 +107,7 @@ def run_suite(
             trust_remote_code=trust_remote_code,
             keep_stale=keep_stale,
             shipped_teachers=shipped_teachers,
+            compression=compression,
         )
 
 
@@ -127,6 +130,7 @@ def _run_suite(
     trust_remote_code: bool | None,
     keep_stale: bool,
     shipped_teachers: bool,
+    compression: bool | None,
 ) -> RunSummary:
     from distillbench.checkpoint import remove_checkpoint, student_checkpoint
     from distillbench.executors import make_executor
@@ -151,12 +155,16 @@ def _run_suite(
         nproc=nproc_per_job,
         trust_remote_code=trust_remote_code,
         shipped_teachers=shipped_teachers,
+        compression=compression,
     )
     run_dir = run_dir_for(out_dir, cfg.name, smoke)
     run_dir.mkdir(parents=True, exist_ok=True)
     results_file = run_dir / RESULTS_FILE
     plan = plan_resume(jobs, read_results(results_file).records if results_file.exists() else [], keep_stale)
     todo = plan.todo
+    for job in todo:  # weights saved by a job kept from another code version are under that record's id
+        if job.weights_from:
+            job.weights_from = {name: plan.kept.get(source, source) for name, source in job.weights_from.items()}
     summary = RunSummary(out_dir=run_dir, skipped=len(jobs) - len(todo))
     _write_resolved(run_dir, cfg, jobs)
     for line in plan.explain():

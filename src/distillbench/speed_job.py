@@ -1,5 +1,10 @@
 """The per-card speed job: every architecture a suite uses for a card, timed interleaved, one record.
 
+The card's compression baselines (compress.py) are timed in the same process, beside the teacher and the
+students, so their speed-ups are same-run figures: rebuilt here as their jobs built them (compression_job.py;
+the pruned teacher with its fine-tuned weights, the student from its saved weights). A quantised model's
+MFLOPs are its float model's (int8 matmuls do the same multiply-adds).
+
 Inference cost does not depend on how the weights were trained, so speed, latency, memory and
 FLOPs are measured once per distinct architecture per run rather than in every training job: the
 teacher (trained, from the teacher cache: :func:`distillbench.worker.get_teacher`) and each selected
@@ -23,6 +28,8 @@ from typing import Any
 
 from distillbench import measure
 from distillbench.adapters.base import TaskAdapter
+from distillbench.compress import plan_variants
+from distillbench.compression_job import build_variant
 from distillbench.config import MeasureConfig, from_dict
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
@@ -50,8 +57,9 @@ def run_speed_job(job: Job, progress: Progress | None = None) -> Result:
     built: dict[str, dict[str, Any]] = {card.teacher.name: {"spec": card.teacher.model, "weights": "trained teacher"}}
     failed: dict[str, str] = {}
     same: dict[str, str] = {}  # a student whose spec and init another model already has -> that model
+    variants = {v.name: v for v in plan_variants(card)}
     for name in job.models:
-        if name in models:
+        if name in models or name in variants:
             continue
         student = card.student(name)
         twin = next(
@@ -69,6 +77,20 @@ def run_speed_job(job: Job, progress: Progress | None = None) -> Result:
             continue
         models[name] = model
         built[name] = {"spec": student.model, "weights": "untrained", "init_mode": student.init, "init": init}
+    flops_models: dict[str, Any] = {}
+    for name in [n for n in job.models if n in variants]:  # compression baselines: built as their jobs built them
+        try:
+            model, info, counted = build_variant(
+                variants[name], job, card, adapter, data, teacher, device, fine_tuned=True
+            )
+        except Exception as exc:  # e.g. no int8 kernels here: the others are still timed
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        models[name] = model.to("cpu")
+        if counted is not model:  # a quantised model: its FLOPs are the float model's multiply-adds
+            flops_models[name] = counted.to("cpu")
+        built[name] = {"spec": f"{variants[name].model} ({variants[name].kind})", "weights": "compressed",
+                       "compression": info}  # fmt: skip
     if progress:
         progress(0, 0, f"timing {len(models)} architectures interleaved")
     mcfg = adapter.measure_config(from_dict(MeasureConfig, job.measure, where="measure"))
@@ -76,7 +98,10 @@ def run_speed_job(job: Job, progress: Progress | None = None) -> Result:
     def make_inputs(batch: int) -> dict[str, Any]:
         return {k: v.to(device) for k, v in adapter.example_inputs(data, batch).items()}
 
-    timed = [TimedModel(name, model, make_inputs, adapter.infer) for name, model in models.items()]
+    timed = [
+        TimedModel(name, model, make_inputs, adapter.infer, flops_model=flops_models.get(name))
+        for name, model in models.items()
+    ]
     figures = measure_interleaved(timed, mcfg, device, precision=job.precision, compile=job.compile)
     for name, model in models.items():
         speed = figures[name]["speed"]

@@ -176,6 +176,10 @@ def run_job(job: Job, progress: Progress | None = None) -> Result:
             from distillbench.speed_job import run_speed_job  # it imports get_teacher from here
 
             return run_speed_job(job, progress)
+        if job.role == "compression":
+            from distillbench.compression_job import run_compression_job  # it imports get_teacher from here
+
+            return run_compression_job(job, progress)
         return _run_job(job, progress)
 
 
@@ -215,6 +219,10 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
         best_state=best_state,
     )
     del best_state
+    if job.keep_weights:  # a compression baseline starts from this student (compression_job.py)
+        from distillbench.compression_job import save_weights
+
+        training["weights_file"] = str(save_weights(job.cache_dir, job.job_id, model))
     return Result(
         **job.identity(card),
         primary_metric=adapter.metric,

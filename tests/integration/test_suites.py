@@ -26,6 +26,8 @@ SUITES = [
         ),
     )
     if name == "fashion_mnist"
+    else pytest.param(name, marks=pytest.mark.slow)  # real MiniLM/T5 compressed, pruned and fine-tuned: minutes
+    if name.endswith("-compression")
     else name
     for name in list_names("benchmarks")
 ]

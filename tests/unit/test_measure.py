@@ -285,6 +285,11 @@ SPEED_KEYS = {
     "compiled",
     "threads",
     "protocol",
+    "energy",
+    "achieved_flops_per_s",
+    "peak_flops_per_s",
+    "peak_share",
+    "peak",
 }
 
 

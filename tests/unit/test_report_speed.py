@@ -228,3 +228,30 @@ def test_last_epoch_and_mixed_selection_notes() -> None:
     assert any(
         n.startswith("quality comes from different epochs: t5-d128: validation-selected epoch") for n in board.notes
     )
+
+
+def test_utilisation_and_energy_in_every_format_and_not_recorded_for_old_records() -> None:
+    from distillbench.report.writers import write_json
+
+    recs = schema2()
+    teacher_speed = recs[1]["speed"]["models"]["t5-d128"]
+    teacher_speed.update(
+        achieved_flops_per_s=58.8e6 * 125.0,  # MFLOPs/sample x throughput = 7.35 GFLOP/s
+        peak_flops_per_s=30e9,
+        peak_share=58.8e6 * 125.0 / 30e9,  # 24.5%
+        peak={"flops_per_s": 30e9, "source": "matmul microbenchmark (fp32)"},
+        energy={"status": "not measurable", "reason": "/sys/class/powercap does not exist"},
+    )
+    (board,) = build_leaderboards(recs)
+    rows = {(r.model, r.method): r for r in board.rows}
+    assert rows[("t5-d128", None)].achieved_flops_per_s == pytest.approx(7.35e9)
+    md = write_markdown([board])
+    assert "| achieved GFLOP/s | % of device peak | energy (J/1k sentences) |" in md
+    assert "| 7.35 | 24.5% | not measurable |" in md  # the teacher: measured utilisation, no energy counter
+    assert md.count("| not recorded | not recorded | not recorded |") == 2  # the student's old figures, 2 methods
+    assert any("30.0 GFLOP/s, matmul microbenchmark (fp32)" in n for n in board.notes)
+    assert any(n.startswith("energy not measurable: /sys/class/powercap does not exist") for n in board.notes)
+    assert "7350000000.0,0.245,,not measurable," in write_csv([board])
+    assert ">not measurable</td>" in write_html([board], plots=False)
+    assert "7.35 & 24.5\\% & not measurable" in write_latex([board])
+    assert '"energy_j_per_1000": null' in write_json([board]) and '"peak_share": 0.245' in write_json([board])

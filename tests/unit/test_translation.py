@@ -351,3 +351,15 @@ def test_cli_runs_a_translation_suite_end_to_end(tmp_path) -> None:
     Path(card).write_text(json.dumps(bad))
     proc = subprocess.run([*cmd, "validate", str(suite)], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2 and "unknown language pair 'en-xx'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_teacher_targets_are_cached_beside_a_teacher_whose_cache_folder_does_not_exist_yet(
+    tmp_path, monkeypatch
+) -> None:
+    # a shipped teacher's cache_path names <cache>/teachers/..., a folder nothing has created in a fresh cache
+    monkeypatch.setenv("DISTILLBENCH_CACHE", str(tmp_path / "cache"))
+    adapter = TASKS.get("translation")(load_card(_card(tmp_path)))
+    data = adapter.load_data()
+    teacher = adapter.build_model(TINY, data)
+    out = adapter.teacher_targets(teacher, data, str(tmp_path / "fresh" / "teachers" / "t.pt"), torch.device("cpu"))
+    assert Path(out.info["teacher_targets"]["path"]).is_file()

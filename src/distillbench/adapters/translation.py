@@ -277,6 +277,7 @@ class Translation(TaskAdapter):
             ids, cached = json.loads(path.read_text()), True
         else:
             ids, cached = self.translate(teacher.to(device).eval(), data.train, device, NUM_BEAMS), False
+            path.parent.mkdir(parents=True, exist_ok=True)  # a shipped teacher: nothing else was cached there yet
             tmp = path.with_suffix(f".tmp{os.getpid()}")
             tmp.write_text(json.dumps(ids))
             os.replace(tmp, path)

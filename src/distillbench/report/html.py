@@ -27,6 +27,7 @@ section.board > table th[aria-sort="descending"]::after { content: " ▼"; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.teacher { background: #f4f4f4; }
 tr.reference { color: #666; font-style: italic; }
+tr.compression { color: #355; background: #f3f8f7; }
 p.summary { background: #eef4fb; padding: 0.5em 0.8em; border-left: 3px solid #1f77b4; }
 ul.notes { color: #555; font-size: 0.88em; }
 table.env { font-size: 0.8em; color: #444; }

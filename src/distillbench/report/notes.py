@@ -71,6 +71,10 @@ def speed_notes(board: Leaderboard, speeds: TaskSpeeds) -> list[str]:
         shown = ", ".join(f"{m} {v:,.0f}" for m, r in rates.items() for k, v in r.items() if k == "tokens_per_s")
         if shown:
             notes.append(f"throughput in tokens/s (real tokens, padding excluded), per architecture: {shown}")
+    notes += hardware_notes(speeds)
+    if speeds.failed:
+        shown = "; ".join(f"{m}: {why[:200]}" for m, why in sorted(speeds.failed.items()))
+        notes.append(f"not timed by the speed job (no speed figures): {shown}")
     units = sorted({r.output_unit for r in board.rows if r.outputs_per_sample is not None})
     if units:
         noun = board.sample_noun()
@@ -79,6 +83,31 @@ def speed_notes(board: Leaderboard, speeds: TaskSpeeds) -> list[str]:
             f"(its own predictions), {'/'.join(units)}/s the architecture's output rate in the speed measurement; "
             f"compare cost per output, not only per {noun}"
         )
+    return notes
+
+
+def hardware_notes(speeds: TaskSpeeds) -> list[str]:
+    """The device peak behind '% of device peak', and where energy comes from (or why it cannot be measured)."""
+    archs = list(speeds.models.values())
+    notes = []
+    peaks = sorted({(a.peak_flops_per_s, a.peak_source) for a in archs if a.peak_source}, key=str)
+    if peaks:
+        shown = "; ".join(f"{p / 1e9:,.1f} GFLOP/s, {src}" if p else str(src) for p, src in peaks)
+        notes.append(
+            "utilisation: achieved GFLOP/s = MFLOPs/sample (counted at batch 1) x throughput at the throughput batch; "
+            f"% of device peak divides it by the device's peak ({shown})"
+        )
+    if any(a.energy_status == "not recorded" for a in archs):
+        notes.append("utilisation and energy 'not recorded': speed records made before these fields existed")
+    measured = sorted({str(a.energy_note) for a in archs if a.energy_j_per_1000 is not None})
+    if measured:
+        notes.append(
+            f"energy: joules per 1,000 samples over the throughput passes, from the {', '.join(measured)} energy "
+            "counter (the whole device or package, idle power and other processes included)"
+        )
+    reasons = sorted({str(a.energy_note) for a in archs if a.energy_status == "not measurable"})
+    if reasons:
+        notes.append(f"energy not measurable: {'; '.join(reasons)}; no estimate is shown in its place")
     return notes
 
 
@@ -97,6 +126,14 @@ def method_notes(board: Leaderboard) -> list[str]:
         notes.append(
             f"reference rows ({names}): non-neural sanity floors fitted on the same train/val split and scored on the "
             "same test split; no speed or size figures, never counted as students"
+        )
+    if board.compressions():
+        names = ", ".join(r.model for r in board.compressions())
+        notes.append(
+            f"compression rows ({names}): the teacher and one student (the card's compression.student/method, by "
+            "default its first student with its first KD method, seed 0: fixed before the run) quantised to int8 "
+            "(torchao) or the teacher structurally pruned and fine-tuned; evaluated on the same test split and timed "
+            "in the same speed job, never counted as students (no Δ, not in the summary)"
         )
     if {r.peak_memory_source for r in board.rows} - {None}:
         notes.append(
@@ -208,7 +245,7 @@ def run_environments(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _who(row: Row) -> str:
-    return row.model if row.role == "teacher" else f"{row.model}/{row.method_label}"
+    return row.model if row.role in ("teacher", "compression") else f"{row.model}/{row.method_label}"
 
 
 def _join(*parts: Any) -> str:

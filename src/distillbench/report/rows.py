@@ -19,8 +19,8 @@ from typing import Any
 from distillbench.stats import ALPHA
 
 BASELINE_METHOD = "no_kd"
-#: row order in a board: the teacher, then reference baselines (sanity floors), then the students
-ROLE_ORDER = {"teacher": 0, "reference": 1, "student": 2}
+#: row order in a board: the teacher, reference baselines (sanity floors), compression baselines, then the students
+ROLE_ORDER = {"teacher": 0, "reference": 1, "compression": 2, "student": 3}
 #: edit-distance rates: fractions that exceed 1 when a hypothesis inserts more words than the reference has
 _ERROR_RATE_TOKENS = {"wer", "cer"}
 #: name tokens of metrics that are fractions in [0, 1] and read better as percent
@@ -28,7 +28,7 @@ _FRACTION_TOKENS = {"acc", "accuracy", "top1", "top5", "f1", "precision", "recal
 #: COCO-style average precision / recall: ap, ap50, ap75, aps/apm/apl, ar100 (values in [0, 1])
 _AP_TOKEN = re.compile(r"^(ap|ar)(\d+|s|m|l)?$")
 _NUMERIC_KINDS = {"quality", "delta", "p", "params", "mflops", "throughput", "speedup", "ms", "mb", "metric", "rate",
-                  "outputs"}  # fmt: skip
+                  "outputs", "flops", "share", "energy"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class Row:
     verdict: str | None = None  # better | worse | no clear difference | n=1: no verdict
     params: float | None = None
     mflops: float | None = None
+    weights_mb: float | None = None  # the saved state dict's size (MB): what int8 shrinks
     throughput: float | None = None
     throughput_unit: str = ""
     speedup: float | None = None
@@ -75,7 +76,13 @@ class Row:
     outputs_per_sample: float | None = None  # generated tokens per sentence, boxes per image (quality.output_count)
     output_unit: str = ""  # "tokens" | "boxes"
     output_rate: float | None = None  # the architecture's outputs per second (tokens/s, boxes/s)
+    achieved_flops_per_s: float | None = None  # MFLOPs/sample x throughput (hardware.py)
+    peak_share: float | None = None  # achieved / the device's peak FLOP/s
+    energy_j_per_1000: float | None = None  # joules per 1,000 samples (energy.py)
+    #: why a hardware cell is empty: "not recorded" (a record from before the field), "not measurable" (energy)
+    hardware_status: dict[str, str] = field(default_factory=dict)
     selection: str | None = None  # which epoch the quality comes from: "best_val" | "last" | "mixed"
+    compression: str | None = None  # a compression row: what was done and by which backend, or why it did not run
     secondary: dict[str, float | None] = field(default_factory=dict)
     job_ids: list[str] = field(default_factory=list)
     #: the method's caveat tag (``DistillMethod.caveat_tag``), shown after its name
@@ -153,11 +160,17 @@ class Leaderboard:
         cols += [
             Column("params", "params", "params"),
             Column("mflops", "MFLOPs/sample", "mflops"),
+            Column("weights_mb", "weights (MB)", "mb"),
             Column("throughput", "throughput", "throughput"),
             Column("speedup", "speed-up vs teacher (95% CI)", "speedup"),
             Column("latency_p50_ms", "latency p50 (ms)", "ms"),
             Column("peak_memory_mb", "peak memory (MB)", "mb"),
+            Column("achieved_flops_per_s", "achieved GFLOP/s", "flops"),
+            Column("peak_share", "% of device peak", "share"),
+            Column("energy_j_per_1000", f"energy (J/1k {self.sample_noun()}s)", "energy"),
         ]
+        if self.compressions():
+            cols.append(Column("compression", "compression", "text"))
         units = sorted({r.output_unit for r in self.rows if r.outputs_per_sample is not None and r.output_unit})
         if units:
             label = "/".join(units)
@@ -196,6 +209,9 @@ class Leaderboard:
 
     def references(self) -> list[Row]:
         return [r for r in self.rows if r.role == "reference"]
+
+    def compressions(self) -> list[Row]:
+        return [r for r in self.rows if r.role == "compression"]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -45,7 +45,17 @@ class ArchSpeed:
     memory_samples: dict[str, list[float]] = field(default_factory=dict)  # memory.peak_* -> values
     params: float | None = None
     mflops: float | None = None
+    weights_mb: float | None = None  # bytes of the saved state dict (int8 weights: about a quarter of fp32)
     output_rates: dict[str, float] = field(default_factory=dict)  # "tokens_per_s" -> value
+    #: hardware utilisation (hardware.py): achieved FLOP/s at the throughput batch, the device's peak, the share
+    achieved_flops_per_s: float | None = None
+    peak_flops_per_s: float | None = None
+    peak_share: float | None = None
+    peak_source: str | None = None
+    #: energy (energy.py): J per 1,000 samples, or None with ``energy_status`` "not measurable" / "not recorded"
+    energy_j_per_1000: float | None = None
+    energy_status: str = "not recorded"
+    energy_note: str | None = None
     speedup: float | None = None
     speedup_ci95: list[float] | None = None
     speedup_samples: list[float] = field(default_factory=list)
@@ -61,6 +71,7 @@ class TaskSpeeds:
     teacher: str | None
     models: dict[str, ArchSpeed]
     repeats: int | None = None  # interleaved repeats of the speed record
+    failed: dict[str, str] = field(default_factory=dict)  # models the speed job could not time -> why
 
     @property
     def sources(self) -> set[str]:
@@ -84,9 +95,10 @@ def task_speeds(records: list[dict[str, Any]]) -> TaskSpeeds:
     """The architectures of one task's ok records."""
     speed_recs = sorted((r for r in records if is_speed_record(r)), key=lambda r: str(r.get("created") or ""))
     models: dict[str, ArchSpeed] = {}
-    teacher, repeats = None, None
+    teacher, repeats, failed = None, None, {}
     if speed_recs:
         latest = speed_recs[-1]
+        failed = {str(k): str(v) for k, v in ((latest.get("speed") or {}).get("failed") or {}).items()}
         teacher = (latest.get("speed") or {}).get("teacher")
         models.update(_from_speed_record(latest))
         repeats = max((len(a.throughput_samples) for a in models.values()), default=None)
@@ -101,7 +113,7 @@ def task_speeds(records: list[dict[str, Any]]) -> TaskSpeeds:
         if model not in models:  # a speed record's figures win over per-job ones
             models[model] = _pooled(model, "teacher" if model == teacher else "student", grp)
     _fill_pooled_speedups(models, teacher)
-    return TaskSpeeds(teacher, models, repeats)
+    return TaskSpeeds(teacher, models, repeats, failed)
 
 
 def _from_speed_record(rec: dict[str, Any]) -> dict[str, ArchSpeed]:
@@ -128,9 +140,15 @@ def _from_speed_record(rec: dict[str, Any]) -> dict[str, ArchSpeed]:
             memory_samples={k: [float(v)] for k, v in mem.items() if k.startswith("peak_") and _num(v) is not None},
             params=_num(sz.get("params")),
             mflops=_num(sz.get("mflops_per_sample")),
-            output_rates={k: float(v) for k, v in fig.items() if k.endswith("_per_s") and _num(v) is not None},
+            weights_mb=_mb(sz.get("bytes_on_disk")),
+            output_rates={
+                k: float(v)
+                for k, v in fig.items()
+                if k.endswith("_per_s") and _num(v) is not None and k not in _NOT_OUTPUT_RATES
+            },
             measurements=[(fig, env)],
         )
+        fill_hardware(arch, fig)
         if model == teacher:
             arch.speedup, arch.speedup_ci95 = 1.0, None
         elif isinstance(speedups.get(model), dict):
@@ -157,7 +175,7 @@ def _pooled(model: str, role: str, grp: list[dict[str, Any]]) -> ArchSpeed:
             if k.startswith("peak_") and _num(v) is not None:
                 mem_samples[k].append(float(v))
         for k, v in (r.get("speed") or {}).items():
-            if k.endswith("_per_s") and _num(v) is not None:
+            if k.endswith("_per_s") and _num(v) is not None and k not in _NOT_OUTPUT_RATES:
                 rates[k].append(float(v))
     throughputs = _nums([s.get("throughput") for s in speeds])
     latencies = _nums([s.get("latency_p50_ms") for s in speeds])
@@ -176,9 +194,28 @@ def _pooled(model: str, role: str, grp: list[dict[str, Any]]) -> ArchSpeed:
         memory_samples=dict(mem_samples),
         params=_median(_nums([(r.get("size") or {}).get("params") for r in grp])),
         mflops=_median(_nums([(r.get("size") or {}).get("mflops_per_sample") for r in grp])),
+        weights_mb=_mb(_median(_nums([(r.get("size") or {}).get("bytes_on_disk") for r in grp]))),
         output_rates={k: statistics.median(v) for k, v in rates.items()},
         measurements=[(r.get("speed") or {}, r.get("env") or {}) for r in grp],
     )
+
+
+#: ``*_per_s`` speed keys that are not output rates (tokens/s, boxes/s)
+_NOT_OUTPUT_RATES = {"achieved_flops_per_s", "peak_flops_per_s"}
+
+
+def fill_hardware(arch: ArchSpeed, fig: dict[str, Any]) -> None:
+    """Utilisation and energy of one measurement (``speed.models.<name>``); old records leave them unset."""
+    arch.achieved_flops_per_s = _num(fig.get("achieved_flops_per_s"))
+    arch.peak_flops_per_s = _num(fig.get("peak_flops_per_s"))
+    arch.peak_share = _num(fig.get("peak_share"))
+    peak = fig.get("peak") if isinstance(fig.get("peak"), dict) else {}
+    arch.peak_source = peak.get("source") or peak.get("reason")
+    energy = fig.get("energy")
+    if isinstance(energy, dict):
+        arch.energy_j_per_1000 = _num(energy.get("j_per_1000_samples"))
+        arch.energy_status = str(energy.get("status") or "not recorded")
+        arch.energy_note = energy.get("reason") or energy.get("source")
 
 
 def _fill_pooled_speedups(models: dict[str, ArchSpeed], teacher: str | None) -> None:
@@ -233,6 +270,11 @@ def _nums(values: Any) -> list[float]:
     if not isinstance(values, (list, tuple)):
         return []
     return [x for x in map(_num, values) if x is not None]
+
+
+def _mb(value: Any) -> float | None:
+    v = _num(value)
+    return v / 2**20 if v is not None else None
 
 
 def _median(values: list[float]) -> float | None:

@@ -132,25 +132,55 @@ def _build_row(
         outputs_per_sample=_mean([v for c in counts if (v := _num(c.get("per_sample"))) is not None]),
         output_unit="/".join(sorted({str(c.get("unit")) for c in counts if c.get("unit")})),
         selection=(selections[0] if len(selections) == 1 else "mixed") if selections else None,
+        compression=compression_text(grp) if role == "compression" else None,
         secondary={m: _mean(_field(grp, "quality", m)) for m in secondary},
         job_ids=[str(r.get("job_id", "")) for r in grp],
         method_tag=method_caveat(method)[0] if method else "",
     )
 
 
+def compression_text(grp: list[dict[str, Any]]) -> str:
+    """What a compression row is: kind, backend and fine-tuning, or ``not run: <why>``."""
+    info = ((grp[-1].get("config") or {}).get("compression")) or {}
+    if info.get("unsupported"):
+        return f"not run: {info['unsupported']}"
+    parts = [str(info.get("kind", "?")).replace("_", " ")]
+    if info.get("kind") == "pruned":
+        parts = [
+            f"pruned {info.get('fraction', 0) * 100:.0f}% of {info.get('channels_before', '?')} channels by L1 norm"
+        ]
+        if info.get("fine_tune"):
+            parts.append(f"fine-tuned: {info['fine_tune']}")
+    if info.get("base") == "student":
+        parts.append(f"of {info.get('base_model')}/{info.get('base_method')} seed {info.get('base_seed')}")
+    if info.get("backend"):
+        parts.append(str(info["backend"]))
+    if info.get("why"):
+        parts.append(f"because {info['why']}")
+    return "; ".join(parts)
+
+
 def _fill_speeds(rows: list[Row], speeds: TaskSpeeds, notes: list[str]) -> None:
     """Every row of one architecture gets that architecture's one speed, memory, MFLOPs and speed-up."""
     for row in rows:
-        arch = speeds.models.get(row.model) if row.role in ("teacher", "student") else None
+        arch = speeds.models.get(row.model) if row.role in ("teacher", "student", "compression") else None
         if arch is None:
             continue
         row.throughput, row.throughput_unit = arch.throughput, arch.throughput_unit
         row.latency_p50_ms = arch.latency_p50_ms
         row.peak_memory_mb, row.peak_memory_source = arch.memory_mb, arch.memory_source
         row.mflops = arch.mflops if arch.mflops is not None else row.mflops
+        row.weights_mb = arch.weights_mb
         row.params = row.params if row.params is not None else arch.params
         row.speedup, row.speedup_ci95 = arch.speedup, arch.speedup_ci95
         row.speed_source = arch.source
+        row.achieved_flops_per_s, row.peak_share = arch.achieved_flops_per_s, arch.peak_share
+        row.energy_j_per_1000 = arch.energy_j_per_1000
+        row.hardware_status = {
+            "achieved_flops_per_s": "not recorded",
+            "peak_share": "not recorded" if arch.peak_share is None and arch.achieved_flops_per_s is None else "n/a",
+            "energy_j_per_1000": arch.energy_status,
+        }
         if row.output_unit:
             row.output_rate = arch.output_rates.get(f"{row.output_unit}_per_s")
     teachers = {r.model for r in rows if r.role == "teacher"}

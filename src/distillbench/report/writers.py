@@ -40,7 +40,7 @@ def format_cell(board: Leaderboard, row: Row, column: Column) -> str:
     if column.kind == "text":
         return str(value) if value not in (None, "") else MISSING
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
+        return row.hardware_status.get(column.key) or MISSING  # "not recorded" / "not measurable" beat a dash
     if column.kind == "quality":
         return format_quality(value, row.std, row.n, board.scale(column.metric or ""))
     if column.kind == "metric":
@@ -96,6 +96,9 @@ _FORMATTERS: dict[str, Callable[[float, Row], str]] = {
     "rate": lambda v, _row: f"{v:,.0f}",
     "ms": lambda v, _row: f"{v:,.2f}",
     "mb": lambda v, _row: f"{v:,.1f}",
+    "flops": lambda v, _row: f"{v / 1e9:,.2f}",
+    "share": lambda v, _row: f"{v * 100:.1f}%" if v >= 0.001 else f"{v * 100:.2g}%",
+    "energy": lambda v, _row: f"{v:,.2f}",
 }
 
 
@@ -150,6 +153,7 @@ CSV_FIELDS = (
     "verdict",
     "params",
     "mflops_per_sample",
+    "weights_mb",
     "throughput",
     "throughput_unit",
     "speedup",
@@ -162,6 +166,10 @@ CSV_FIELDS = (
     "outputs_per_sample",
     "output_unit",
     "output_rate",
+    "achieved_flops_per_s",
+    "peak_share",
+    "energy_j_per_1000_samples",
+    "energy_status",
     "selection",
     "quality_kept_pct",
     "summary",
@@ -217,6 +225,7 @@ def write_csv(boards: list[Leaderboard]) -> str:
                 "verdict": row.verdict,
                 "params": row.params,
                 "mflops_per_sample": row.mflops,
+                "weights_mb": row.weights_mb,
                 "throughput": row.throughput,
                 "throughput_unit": row.throughput_unit,
                 "speedup": row.speedup,
@@ -228,6 +237,10 @@ def write_csv(boards: list[Leaderboard]) -> str:
                 "outputs_per_sample": row.outputs_per_sample,
                 "output_unit": row.output_unit,
                 "output_rate": row.output_rate,
+                "achieved_flops_per_s": row.achieved_flops_per_s,
+                "peak_share": row.peak_share,
+                "energy_j_per_1000_samples": row.energy_j_per_1000,
+                "energy_status": row.hardware_status.get("energy_j_per_1000"),
                 "selection": row.selection,
                 **{f"quality.{m}": v for m, v in row.secondary.items()},
             }
