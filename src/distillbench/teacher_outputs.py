@@ -60,13 +60,25 @@ class TeacherOutputs:
 
     tensors: dict[str, torch.Tensor]
     record: dict[str, Any] = field(default_factory=dict)
+    #: per temperature T: ``log_softmax(logits / T)`` of every stored row (float32), computed on first use
+    _soft: dict[float, torch.Tensor] = field(default_factory=dict, repr=False)
 
     @property
     def ragged(self) -> bool:
         return "offsets" in self.tensors
 
-    def lookup(self, index: torch.Tensor, device: torch.device) -> ModelOutput:
-        """The teacher's ModelOutput for the samples ``index`` (float32 on ``device``, as an online pass gives)."""
+    def soft_targets(self, temperature: float) -> torch.Tensor | None:
+        """``log_softmax(logits / T)`` of every stored row, computed once (None for top-k logits: those are
+        rebuilt per batch). Row by row the same float32 arithmetic a KD loss does on the looked-up logits."""
+        if "logits" not in self.tensors:
+            return None
+        if temperature not in self._soft:
+            self._soft[temperature] = torch.log_softmax(self.tensors["logits"].float() / temperature, dim=-1)
+        return self._soft[temperature]
+
+    def lookup(self, index: torch.Tensor, device: torch.device, temperatures: tuple[float, ...] = ()) -> ModelOutput:
+        """The teacher's ModelOutput for the samples ``index`` (float32 on ``device``, as an online pass gives),
+        with its softened log-probabilities at each of ``temperatures`` (:meth:`soft_targets`) in ``log_probs``."""
         idx = index.cpu().long()
         t = self.tensors
         features = {k.removeprefix("feature."): t[k][idx].to(device).float() for k in t if k.startswith("feature.")}
@@ -87,11 +99,22 @@ class TeacherOutputs:
             values, indices = t["logits.values"][rows], t["logits.indices"][rows].long()
             dense = torch.full((len(rows), int(t["num_classes"])), SPARSE_FILL)
             dense.scatter_(1, indices, values.float())
-        if valid is not None:
-            full = torch.zeros((*shape, dense.shape[-1]))
-            full[valid] = dense
-            dense = full
-        return ModelOutput(logits=dense.to(device), features=features, mask=mask)
+        soft = {}
+        for temperature in temperatures:
+            table = self.soft_targets(temperature)
+            if table is not None:
+                soft[temperature] = self._unpack(table[rows], valid, shape).to(device)
+        dense = self._unpack(dense, valid, shape)
+        return ModelOutput(logits=dense.to(device), features=features, mask=mask, log_probs=soft)
+
+    @staticmethod
+    def _unpack(rows: torch.Tensor, valid: torch.Tensor | None, shape: tuple[int, ...]) -> torch.Tensor:
+        """Stored rows back in the batch's layout: (N, C), or (N, T, C) with zeros at padded positions."""
+        if valid is None:
+            return rows
+        full = torch.zeros((*shape, rows.shape[-1]))
+        full[valid] = rows
+        return full
 
 
 def load_or_build(
