@@ -210,6 +210,9 @@ class SuiteConfig:
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     #: let Hugging Face loaders run code from model repositories (off unless the user turns it on)
     trust_remote_code: bool = False
+    #: a results.jsonl of an earlier real run of this suite (relative to the suite file): the run's estimate
+    #: before its first job comes from the job times recorded there (estimate.py); "" names none
+    timings: str = ""
     path: str = field(default="", metadata={"yaml": False})
 
     def __post_init__(self) -> None:

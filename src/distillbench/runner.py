@@ -23,6 +23,7 @@ from typing import Any
 
 from distillbench.config import load_suite, to_plain
 from distillbench.errors import DistillbenchError
+from distillbench.estimate import estimate, timings_path
 from distillbench.jobs import Job, expand_jobs
 from distillbench.paths import default_cache_dir, use_cache_root
 from distillbench.predictions import adopt as adopt_predictions
@@ -44,6 +45,8 @@ class RunSummary:
     skipped: int = 0
     failed: int = 0
     reports: list[Path] = field(default_factory=list)
+    #: seconds from the suite's validation to the last job's record
+    wall_s: float = 0.0
 
 
 # --------------------------------------------------------------------------- the run
@@ -127,6 +130,7 @@ def _run_suite(
     from distillbench.progress import JobProgress
     from distillbench.validate import validate_suite
 
+    opened = time.perf_counter()
     validate_suite(suite)  # unknown names and bad options fail here, before any work
     cfg = load_suite(suite)
     if executor == "local":  # the jobs run here: a missing GPU fails once, not once per job (Ray checks its cluster)
@@ -157,6 +161,7 @@ def _run_suite(
     if summary.skipped:
         log.info("resuming: %d of %d jobs already recorded in %s", summary.skipped, len(jobs), results_file)
     runner = make_executor(executor, isolate=isolate, address=address)
+    forecast = estimate(todo, timings_path(cfg.path, cfg.timings)) if todo else None
     started = {"at": time.perf_counter(), "n": 0}
 
     def record(job: Job, result: Result) -> None:
@@ -191,6 +196,8 @@ def _run_suite(
             "suite %s: %d job(s), %d already recorded, %d to run (executor %s)",
             *(cfg.name, len(jobs), summary.skipped, len(todo), executor),
         )
+        if forecast is not None:
+            log.info("suite %s: %s", cfg.name, forecast.line())
         try:
             runner.run(todo, record, bar)
         except KeyboardInterrupt:
@@ -199,6 +206,12 @@ def _run_suite(
                 f"interrupted{during}: {summary.ran} job(s) of this run recorded in {results_file} "
                 f"(with {summary.skipped} from before); run the same command again to resume"
             ) from None
+        took = time.perf_counter() - opened  # planning (validation, teacher hashes) included
+        said = ""
+        if forecast is not None and forecast.estimated:
+            said = f" (estimated {format_duration(forecast.seconds)} for {forecast.estimated} of {len(todo)} job(s))"
+        log.info("suite %s: %d job(s) ran in %s wall time%s", cfg.name, summary.ran, format_duration(took), said)
+        summary.wall_s = took
     wanted = {j.job_id for j in jobs} | set(plan.kept.values())
     records = [r for r in read_results(results_file).records if r["job_id"] in wanted]
     latest: dict[str, dict[str, Any]] = {}
@@ -211,6 +224,14 @@ def _run_suite(
 
         summary.reports = write_reports(build_leaderboards(list(latest.values())), run_dir, list(formats))
     return summary
+
+
+def format_duration(seconds: float) -> str:
+    """``12 min 05 s`` (or ``48.2 s`` under a minute)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 @dataclass

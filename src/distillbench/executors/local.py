@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -41,7 +42,9 @@ class LocalExecutor(Executor):
         for job in jobs:
             bar.start_job(job.label)
             self.running = [job.label]
+            start = time.perf_counter()
             result = execute(job, bar.update_job)
+            result.wall_s = round(time.perf_counter() - start, 2)
             record(job, result)
             self.running = []
 
