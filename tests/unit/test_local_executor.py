@@ -1,0 +1,61 @@
+"""The local executor's job processes: forked from a fork server, and gone when the runner is (local.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from distillbench.executors.local import PRELOAD, job_context
+
+JOB = """
+import time
+from distillbench.executors.local import die_with_parent
+
+def job(runner_pid):
+    die_with_parent(runner_pid)
+    time.sleep(120)
+"""
+RUNNER = """
+import multiprocessing as mp, os, time
+import fake_job
+
+if __name__ == "__main__":
+    proc = mp.get_context("forkserver").Process(target=fake_job.job, args=(os.getpid(),), daemon=True)
+    proc.start()
+    print(proc.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_job_ends_when_the_runner_is_killed(tmp_path: Path) -> None:
+    """SIGKILL the runner: its job (a fork-server child, which holds the fork server's lifeline) ends by itself."""
+    (tmp_path / "fake_job.py").write_text(JOB)
+    (tmp_path / "runner.py").write_text(RUNNER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    runner = subprocess.Popen([sys.executable, "runner.py"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    job = int(runner.stdout.readline())
+    time.sleep(0.5)  # the job is past die_with_parent
+    assert _running(job)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait(timeout=10)
+    deadline = time.time() + 10
+    while _running(job) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not _running(job), "the job outlived its runner"
+
+
+def test_jobs_come_from_a_fork_server_that_imported_the_components() -> None:
+    ctx = job_context()
+    assert ctx.get_start_method() == "forkserver" and PRELOAD == ["distillbench.executors.preload"]
