@@ -25,13 +25,12 @@ The record says which way a job went (:func:`online_record`, :func:`TeacherOutpu
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ import torch
 from torch import nn
 
 from distillbench.adapters.base import DataSplits, TaskAdapter
-from distillbench.paths import cache_path
+from distillbench.paths import cache_path, locked
 from distillbench.teacher_outputs_build import DTYPE, ENV, CacheOptions, NotCacheable, build_outputs
 from distillbench.types import ModelOutput
 
@@ -161,7 +160,7 @@ def load_or_build(
     }
     path = cache_file(cache_dir, card_name, key)
     sparse_ok = method.sparse_teacher_ok()
-    with _locked(path):
+    with locked(path):
         tensors, problem = _load(path)
         built, build_s = False, 0.0
         if tensors is None:
@@ -285,20 +284,3 @@ def cache_file(cache_dir: str, card_name: str, key: Mapping[str, Any]) -> Path:
     """``<cache>/teacher_outputs/<card>-<hash of key>.safetensors``."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return cache_path("teacher_outputs", f"{card_name}-{digest}.safetensors", root=cache_dir or None)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One builder at a time per cache file (parallel student jobs wait for the first one's build)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as handle:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks: at worst two jobs build the same file
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
