@@ -1,12 +1,15 @@
 """The runner: expand a suite into jobs, hand them to an executor, record, resume, report.
 
-An executor (executors/: ``local`` runs jobs one after another, each in a fresh spawned process;
+An executor (executors/: ``local`` runs jobs one after another, each in a fresh process;
 ``ray`` fans them out over a Ray cluster) hands every finished job's Result back to this process,
 the only writer of ``results.jsonl``. A job that fails (an exception, a NaN loss, out of memory, a
 crashed process) is recorded with status "failed" and its reason, and the other jobs go on.
 Re-running a suite skips jobs whose results are already recorded; a job that was killed part-way
 resumes from its last per-epoch checkpoint (checkpoint.py), which is deleted once its result is
 recorded. Ctrl-C stops the running jobs; everything already recorded stays, and the next run resumes.
+With the local executor, the data of the later cards is prepared in the background meanwhile (prepare.py). The
+run says how long it should take before its first job (from recorded job times: estimate.py) and how long it
+took at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distillbench import prepare
 from distillbench.config import load_suite, to_plain
 from distillbench.errors import DistillbenchError
 from distillbench.estimate import estimate, timings_path
@@ -198,6 +202,7 @@ def _run_suite(
         )
         if forecast is not None:
             log.info("suite %s: %s", cfg.name, forecast.line())
+        ahead = prepare.start(todo, cache_dir) if executor == "local" and isolate else None
         try:
             runner.run(todo, record, bar)
         except KeyboardInterrupt:
@@ -206,6 +211,8 @@ def _run_suite(
                 f"interrupted{during}: {summary.ran} job(s) of this run recorded in {results_file} "
                 f"(with {summary.skipped} from before); run the same command again to resume"
             ) from None
+        finally:
+            prepare.stop(ahead)
         took = time.perf_counter() - opened  # planning (validation, teacher hashes) included
         said = ""
         if forecast is not None and forecast.estimated:

@@ -59,3 +59,21 @@ def test_a_job_ends_when_the_runner_is_killed(tmp_path: Path) -> None:
 def test_jobs_come_from_a_fork_server_that_imported_the_components() -> None:
     ctx = job_context()
     assert ctx.get_start_method() == "forkserver" and PRELOAD == ["distillbench.executors.preload"]
+
+
+def test_later_cards_data_is_made_ahead_in_the_background(tmp_path: Path) -> None:
+    """prepare.start loads the data of every card but the first, at the lowest priority, into the run's cache."""
+    from distillbench import prepare
+    from distillbench.config import load_suite
+    from distillbench.jobs import expand_jobs
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("name: t\ntasks: [{card: digits, methods: [no_kd]}, {card: detection, methods: [no_kd]}]\n")
+    cache = tmp_path / "cache"
+    jobs = expand_jobs(load_suite(str(suite)), cache_dir=str(cache), smoke=True)
+    proc = prepare.start(jobs, str(cache), nice=0)  # a test has no idle CPU to wait for
+    proc.join(timeout=120)
+    assert proc.exitcode == 0
+    made = sorted(p.name for p in (cache / "data" / "embedded_scenes").iterdir() if not p.name.endswith(".lock"))
+    assert len(made) == 1 and "-first" in made[0]  # the smoke run's first scenes; digits (the first card) left alone
+    assert prepare.start(jobs[:3], str(cache)) is None  # one card: nothing to make ahead

@@ -74,6 +74,14 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="distillbench-runner-watch", daemon=True).start()
 
 
+def adopt_environment(environ: dict[str, str]) -> None:
+    """Make ``environ`` (the runner's when it started this process) this process's environment, not the fork
+    server's as it was when the server started."""
+    for key in set(os.environ) - set(environ):
+        del os.environ[key]
+    os.environ.update(environ)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -102,9 +110,7 @@ def _child(job: Job, conn: Any, parent_pid: int, environ: dict[str, str]) -> Non
     """Entry point of a job's process: run it and send ('result', dict) or ('error', text)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops this process
     die_with_parent(parent_pid)
-    for key in set(os.environ) - set(environ):  # the runner's environment now, not the fork server's at its start
-        del os.environ[key]
-    os.environ.update(environ)
+    adopt_environment(environ)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         from distillbench.worker import run_job
