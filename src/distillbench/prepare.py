@@ -8,13 +8,16 @@ come, through the same code the jobs use (``adapter.load_data``): what it makes 
 Every generator holds a file lock while it makes its files (``paths.locked``), so a job that reaches
 its card first waits for the files instead of making them again, and the background process then finds
 them made. A failure here is logged and left to the job, which loads the data itself and reports it.
-The process ends itself when the runner is gone, and the runner stops it when the run ends.
+It is paused while a speed job times models (:meth:`Ahead.before`), ends itself when the runner is gone, and
+the runner stops it when the run ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 from typing import Any
 
 from distillbench.jobs import Job
@@ -22,7 +25,37 @@ from distillbench.jobs import Job
 log = logging.getLogger(__name__)
 
 
-def start(jobs: list[Job], cache_dir: str, nice: int = 19) -> Any:
+class Ahead:
+    """The background process preparing the data of a run's later cards, and the runner's hold on it."""
+
+    def __init__(self, proc: Any, cards: list[str]) -> None:
+        self.proc = proc
+        self.cards = cards
+
+    def before(self, job: Job) -> None:
+        """Called as each job starts. A speed job's timings must not share the CPU: the process is paused
+        (SIGSTOP) for it and resumed after. A job of a card the process may still be preparing waits for its
+        files: the process gets back the normal priority (where the system allows it), or other processes on a
+        shared machine would starve it while the job waits."""
+        if not self.proc.is_alive():
+            return
+        if job.role == "speed":
+            os.kill(self.proc.pid, signal.SIGSTOP)
+            return
+        os.kill(self.proc.pid, signal.SIGCONT)
+        if job.card in self.cards:
+            with contextlib.suppress(OSError):  # lowering a niceness needs the privilege to
+                os.setpriority(os.PRIO_PROCESS, self.proc.pid, 0)
+
+    def stop(self) -> None:
+        """End the process if it still runs (the run is over)."""
+        if self.proc.is_alive():
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            self.proc.join(timeout=10)
+
+
+def start(jobs: list[Job], cache_dir: str, nice: int = 19) -> Ahead | None:
     """A background process preparing the data of the cards after the first, or None when there are none.
 
     ``nice``: how much lower its priority is than the jobs' (19, the lowest, by default)."""
@@ -42,14 +75,7 @@ def start(jobs: list[Job], cache_dir: str, nice: int = 19) -> Any:
     )
     proc.start()
     log.info("preparing the data of %d later card(s) in the background (lowest priority)", len(later))
-    return proc
-
-
-def stop(proc: Any) -> None:
-    """End the background process if it is still running (the run is over)."""
-    if proc is not None and proc.is_alive():
-        proc.terminate()
-        proc.join(timeout=10)
+    return Ahead(proc, later)
 
 
 def _prepare(

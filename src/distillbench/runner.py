@@ -203,6 +203,8 @@ def _run_suite(
         if forecast is not None:
             log.info("suite %s: %s", cfg.name, forecast.line())
         ahead = prepare.start(todo, cache_dir) if executor == "local" and isolate else None
+        if ahead is not None:
+            runner.before_job = ahead.before
         try:
             runner.run(todo, record, bar)
         except KeyboardInterrupt:
@@ -212,7 +214,8 @@ def _run_suite(
                 f"(with {summary.skipped} from before); run the same command again to resume"
             ) from None
         finally:
-            prepare.stop(ahead)
+            if ahead is not None:
+                ahead.stop()
         took = time.perf_counter() - opened  # planning (validation, teacher hashes) included
         said = ""
         if forecast is not None and forecast.estimated:

@@ -31,10 +31,25 @@ if __name__ == "__main__":
 """
 
 
+def _state(pid: int) -> str:
+    """The process state letter of ``pid`` (R, S, T for stopped, Z, ...)."""
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+
+
+def _wait_for_state(pid: int, states: str, timeout: float = 5.0) -> bool:
+    """True once ``pid``'s state is one of ``states`` (signals take effect asynchronously)."""
+    deadline = time.time() + timeout
+    while _state(pid) not in states:
+        if time.time() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _running(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        return _state(pid) != "Z"
     except (FileNotFoundError, ProcessLookupError):
         return False
 
@@ -62,7 +77,7 @@ def test_jobs_come_from_a_fork_server_that_imported_the_components() -> None:
 
 
 def test_later_cards_data_is_made_ahead_in_the_background(tmp_path: Path) -> None:
-    """prepare.start loads the data of every card but the first, at the lowest priority, into the run's cache."""
+    """prepare.start loads the data of every card but the first into the run's cache, paused during speed jobs."""
     from distillbench import prepare
     from distillbench.config import load_suite
     from distillbench.jobs import expand_jobs
@@ -71,9 +86,18 @@ def test_later_cards_data_is_made_ahead_in_the_background(tmp_path: Path) -> Non
     suite.write_text("name: t\ntasks: [{card: digits, methods: [no_kd]}, {card: detection, methods: [no_kd]}]\n")
     cache = tmp_path / "cache"
     jobs = expand_jobs(load_suite(str(suite)), cache_dir=str(cache), smoke=True)
-    proc = prepare.start(jobs, str(cache), nice=0)  # a test has no idle CPU to wait for
-    proc.join(timeout=120)
-    assert proc.exitcode == 0
+    ahead = prepare.start(jobs, str(cache))
+    assert ahead is not None and ahead.cards == [jobs[-1].card]
+    try:
+        speed = next(j for j in jobs if j.role == "speed")
+        ahead.before(speed)  # timings must not share the CPU: paused
+        assert _wait_for_state(ahead.proc.pid, "T")
+        ahead.before(jobs[-1])  # the detection job waits for its data: resumed, at the normal priority
+        assert _wait_for_state(ahead.proc.pid, "RSD") and os.getpriority(os.PRIO_PROCESS, ahead.proc.pid) == 0
+        ahead.proc.join(timeout=120)
+        assert ahead.proc.exitcode == 0
+    finally:
+        ahead.stop()
     made = sorted(p.name for p in (cache / "data" / "embedded_scenes").iterdir() if not p.name.endswith(".lock"))
     assert len(made) == 1 and "-first" in made[0]  # the smoke run's first scenes; digits (the first card) left alone
     assert prepare.start(jobs[:3], str(cache)) is None  # one card: nothing to make ahead

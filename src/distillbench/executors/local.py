@@ -42,6 +42,8 @@ class LocalExecutor(Executor):
         for job in jobs:
             bar.start_job(job.label)
             self.running = [job.label]
+            if self.before_job is not None:
+                self.before_job(job)
             start = time.perf_counter()
             result = execute(job, bar.update_job)
             result.wall_s = round(time.perf_counter() - start, 2)
