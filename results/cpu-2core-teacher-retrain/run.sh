@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# issue 17: a run after a card change retrains its teacher and says why. Run from anywhere; it runs in the
-# repository root under the shared CPU lock, with an empty cache, and writes stdout.log / stderr.log here.
+# issue 17: a run after a card change retrains its teacher and says why. Runs in the repository root with an
+# empty cache; writes the run folder (teacher-retrain/) and stdout.log / stderr.log into OUT (default: this
+# folder). Run it under the shared CPU lock:
+#   flock /tmp/distillbench-cpu.lock bash results/cpu-2core-teacher-retrain/run.sh [OUT]
 cd "$(dirname "$0")/../.."
-here=results/cpu-2core-teacher-retrain
+out=${1:-results/cpu-2core-teacher-retrain}
+mkdir -p "$out"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 cache=$(mktemp -d /tmp/retrain-cache-XXXX)
-rm -rf "$here/teacher-retrain"
-flock /tmp/distillbench-cpu.lock .venv/bin/distillbench run "$here/suite.yaml" --cache-dir "$cache" --out "$here" \
-  > "$here/stdout.log" 2> "$here/stderr.log"
+rm -rf "$out/teacher-retrain"
+.venv/bin/distillbench run results/cpu-2core-teacher-retrain/suite.yaml --cache-dir "$cache" --out "$out" \
+  > "$out/stdout.log" 2> "$out/stderr.log"
 echo "rc $?"
