@@ -31,15 +31,19 @@ class Ahead:
     def __init__(self, proc: Any, cards: list[str]) -> None:
         self.proc = proc
         self.cards = cards
+        self.seen: set[str] = set()
 
     def before(self, job: Job) -> None:
         """Called as each job starts. A speed job's timings must not share the CPU: the process is paused
         (SIGSTOP) for it and resumed after. A job of a card the process may still be preparing waits for its
         files: the process gets back the normal priority (where the system allows it), or other processes on a
-        shared machine would starve it while the job waits."""
+        shared machine would starve it while the job waits. A speed job that is its card's first job in this run
+        (a resumed run) may be the one waiting: the process is not paused then, or it would wait for ever."""
+        first = job.card not in self.seen
+        self.seen.add(job.card)
         if not self.proc.is_alive():
             return
-        if job.role == "speed":
+        if job.role == "speed" and not (first and job.card in self.cards):
             os.kill(self.proc.pid, signal.SIGSTOP)
             return
         os.kill(self.proc.pid, signal.SIGCONT)

@@ -89,9 +89,14 @@ def test_later_cards_data_is_made_ahead_in_the_background(tmp_path: Path) -> Non
     ahead = prepare.start(jobs, str(cache))
     assert ahead is not None and ahead.cards == [jobs[-1].card]
     try:
-        speed = next(j for j in jobs if j.role == "speed")
-        ahead.before(speed)  # timings must not share the CPU: paused
+        first_speed, speed = (j for j in jobs if j.role == "speed")  # digits', then detection's
+        ahead.before(first_speed)  # timings must not share the CPU: paused
         assert _wait_for_state(ahead.proc.pid, "T")
+        ahead.before(jobs[0])
+        assert _wait_for_state(ahead.proc.pid, "RSD")
+        ahead.before(speed)  # detection's first job here (a resumed run): it may wait for the data, so no pause
+        time.sleep(0.2)
+        assert _state(ahead.proc.pid) != "T"
         ahead.before(jobs[-1])  # the detection job waits for its data: resumed, at the normal priority
         assert _wait_for_state(ahead.proc.pid, "RSD") and os.getpriority(os.PRIO_PROCESS, ahead.proc.pid) == 0
         ahead.proc.join(timeout=120)
