@@ -197,7 +197,7 @@ def run(
     _include(include_path)  # first: a broken include dir fails before anything heavy is imported
     from distillbench.config import DEVICES, PRECISIONS
     from distillbench.executors import EXECUTORS
-    from distillbench.runner import run_suite
+    from distillbench.runner import format_duration, run_suite
     from distillbench.safety import ALLOW_PATHS_ENV
 
     if device is not None and device not in DEVICES:
@@ -232,8 +232,9 @@ def run(
     md = summary.out_dir / "leaderboard.md"
     if md.exists():
         console.print(md.read_text(), markup=False, highlight=False)
+    took = f" in {format_duration(summary.wall_s)} wall time" if summary.ran else ""
     err.print(
-        f"{summary.ran} job(s) run, {summary.skipped} already recorded, {summary.failed} failed. "
+        f"{summary.ran} job(s) run{took}, {summary.skipped} already recorded, {summary.failed} failed. "
         f"Results: {summary.out_dir / 'results.jsonl'}; leaderboard: " + ", ".join(str(p) for p in summary.reports)
     )
     if summary.failed:

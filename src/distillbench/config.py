@@ -266,6 +266,9 @@ class SuiteConfig:
     trust_remote_code: bool = False
     #: add each card's compression baselines (int8 and pruned models: compress.py) as jobs and rows
     compression: bool = False
+    #: a results.jsonl of an earlier real run of this suite (relative to the suite file): the run's estimate
+    #: before its first job comes from the job times recorded there (estimate.py); "" names none
+    timings: str = ""
     path: str = field(default="", metadata={"yaml": False})
 
     def __post_init__(self) -> None:

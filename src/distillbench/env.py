@@ -84,6 +84,7 @@ def collect_env(device: torch.device | None = None) -> dict[str, Any]:
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "packages": package_versions(),
         "torch": torch.__version__,

@@ -200,8 +200,8 @@ def expand_jobs(
     ``shipped_teachers`` is False; the log says why an artifact is not used (a changed card, a bad file).
     """
     from distillbench.components import importable, outside_modules, session_source
-    from distillbench.methods.base import build_method
     from distillbench.compress import plan_variants
+    from distillbench.methods.base import build_method
     from distillbench.teachers.manifest import teacher_source
 
     measure: MeasureConfig = SMOKE_MEASURE if smoke else suite.measure

@@ -44,3 +44,21 @@ def use_cache_root(root: str | None) -> Iterator[str]:
             os.environ.pop(CACHE_ENV, None)
         else:
             os.environ[CACHE_ENV] = old
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One process at a time makes ``path`` (an advisory lock on ``<path>.lock``): a second one waits, then finds
+    it made, instead of making it again (parallel jobs, or a run's data preparation ahead of its jobs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f"{path.name}.lock"), "w") as handle:
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks: at worst two processes make the same file
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -60,6 +60,9 @@ class Result:
     base_id: str = ""
     #: package version + hash of the source that trains and evaluates (fingerprint.py)
     code_fingerprint: str = ""
+    #: seconds the job took in its executor, process start and data loading included (None: recorded before
+    #: jobs were timed); the estimate of a later run reads them (estimate.py)
+    wall_s: float | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     schema_version: int = SCHEMA_VERSION
 

@@ -1,12 +1,15 @@
 """The runner: expand a suite into jobs, hand them to an executor, record, resume, report.
 
-An executor (executors/: ``local`` runs jobs one after another, each in a fresh spawned process;
+An executor (executors/: ``local`` runs jobs one after another, each in a fresh process;
 ``ray`` fans them out over a Ray cluster) hands every finished job's Result back to this process,
 the only writer of ``results.jsonl``. A job that fails (an exception, a NaN loss, out of memory, a
 crashed process) is recorded with status "failed" and its reason, and the other jobs go on.
 Re-running a suite skips jobs whose results are already recorded; a job that was killed part-way
 resumes from its last per-epoch checkpoint (checkpoint.py), which is deleted once its result is
 recorded. Ctrl-C stops the running jobs; everything already recorded stays, and the next run resumes.
+With the local executor, the data of the later cards is prepared in the background meanwhile (prepare.py). The
+run says how long it should take before its first job (from recorded job times: estimate.py) and how long it
+took at the end.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distillbench import prepare
 from distillbench.config import SuiteConfig, load_card, load_suite, to_plain
 from distillbench.errors import DistillbenchError
+from distillbench.estimate import estimate, timings_path
 from distillbench.jobs import Job, expand_jobs
 from distillbench.paths import default_cache_dir, use_cache_root
 from distillbench.plugins import add_include_paths
@@ -45,6 +50,8 @@ class RunSummary:
     skipped: int = 0
     failed: int = 0
     reports: list[Path] = field(default_factory=list)
+    #: seconds from the suite's validation to the last job's record
+    wall_s: float = 0.0
 
 
 # --------------------------------------------------------------------------- the run
@@ -137,6 +144,7 @@ def _run_suite(
     from distillbench.progress import JobProgress
     from distillbench.validate import validate_suite
 
+    opened = time.perf_counter()
     validate_suite(suite)  # unknown names, bad options and broken include modules fail here, before any work
     cfg = load_suite(suite)
     isolate = not in_process(cfg, executor, isolate)
@@ -172,6 +180,7 @@ def _run_suite(
     if summary.skipped:
         log.info("resuming: %d of %d jobs already recorded in %s", summary.skipped, len(jobs), results_file)
     runner = make_executor(executor, isolate=isolate, address=address)
+    forecast = estimate(todo, timings_path(cfg.path, cfg.timings)) if todo else None
     started = {"at": time.perf_counter(), "n": 0}
 
     def record(job: Job, result: Result) -> None:
@@ -206,6 +215,11 @@ def _run_suite(
             "suite %s: %d job(s), %d already recorded, %d to run (executor %s)",
             *(cfg.name, len(jobs), summary.skipped, len(todo), executor),
         )
+        if forecast is not None:
+            log.info("suite %s: %s", cfg.name, forecast.line())
+        ahead = prepare.start(todo, cache_dir) if executor == "local" and isolate else None
+        if ahead is not None:
+            runner.before_job = ahead.before
         try:
             runner.run(todo, record, bar)
         except KeyboardInterrupt:
@@ -214,6 +228,15 @@ def _run_suite(
                 f"interrupted{during}: {summary.ran} job(s) of this run recorded in {results_file} "
                 f"(with {summary.skipped} from before); run the same command again to resume"
             ) from None
+        finally:
+            if ahead is not None:
+                ahead.stop()
+        took = time.perf_counter() - opened  # planning (validation, teacher hashes) included
+        said = ""
+        if forecast is not None and forecast.estimated:
+            said = f" (estimated {format_duration(forecast.seconds)} for {forecast.estimated} of {len(todo)} job(s))"
+        log.info("suite %s: %d job(s) ran in %s wall time%s", cfg.name, summary.ran, format_duration(took), said)
+        summary.wall_s = took
     wanted = {j.job_id for j in jobs} | set(plan.kept.values())
     records = [r for r in read_results(results_file).records if r["job_id"] in wanted]
     latest: dict[str, dict[str, Any]] = {}
@@ -260,6 +283,14 @@ def in_process(cfg: SuiteConfig, executor: str, isolate: bool | None) -> bool:
         log.warning("%s: running the jobs in this process. %s.", why, fix)
         return True
     raise DistillbenchError(f"{why}. {fix}; or pass isolate=False to run the jobs in this process.")
+
+
+def format_duration(seconds: float) -> str:
+    """``12 min 05 s`` (or ``48.2 s`` under a minute)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 @dataclass

@@ -26,13 +26,12 @@ The record says which way a job went (:func:`online_record`, :func:`TeacherOutpu
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ import torch
 from torch import nn
 
 from distillbench.adapters.base import DataSplits, TaskAdapter
-from distillbench.paths import cache_path
+from distillbench.paths import cache_path, locked
 from distillbench.teacher_outputs_build import DTYPE, ENV, CacheOptions, NotCacheable, build_outputs
 from distillbench.types import ModelOutput
 
@@ -61,13 +60,25 @@ class TeacherOutputs:
 
     tensors: dict[str, torch.Tensor]
     record: dict[str, Any] = field(default_factory=dict)
+    #: per temperature T: ``log_softmax(logits / T)`` of every stored row (float32), computed on first use
+    _soft: dict[float, torch.Tensor] = field(default_factory=dict, repr=False)
 
     @property
     def ragged(self) -> bool:
         return "offsets" in self.tensors
 
-    def lookup(self, index: torch.Tensor, device: torch.device) -> ModelOutput:
-        """The teacher's ModelOutput for the samples ``index`` (float32 on ``device``, as an online pass gives)."""
+    def soft_targets(self, temperature: float) -> torch.Tensor | None:
+        """``log_softmax(logits / T)`` of every stored row, computed once (None for top-k logits: those are
+        rebuilt per batch). Row by row the same float32 arithmetic a KD loss does on the looked-up logits."""
+        if "logits" not in self.tensors:
+            return None
+        if temperature not in self._soft:
+            self._soft[temperature] = torch.log_softmax(self.tensors["logits"].float() / temperature, dim=-1)
+        return self._soft[temperature]
+
+    def lookup(self, index: torch.Tensor, device: torch.device, temperatures: tuple[float, ...] = ()) -> ModelOutput:
+        """The teacher's ModelOutput for the samples ``index`` (float32 on ``device``, as an online pass gives),
+        with its softened log-probabilities at each of ``temperatures`` (:meth:`soft_targets`) in ``log_probs``."""
         idx = index.cpu().long()
         t = self.tensors
         features = {k.removeprefix("feature."): t[k][idx].to(device).float() for k in t if k.startswith("feature.")}
@@ -88,11 +99,22 @@ class TeacherOutputs:
             values, indices = t["logits.values"][rows], t["logits.indices"][rows].long()
             dense = torch.full((len(rows), int(t["num_classes"])), SPARSE_FILL)
             dense.scatter_(1, indices, values.float())
-        if valid is not None:
-            full = torch.zeros((*shape, dense.shape[-1]))
-            full[valid] = dense
-            dense = full
-        return ModelOutput(logits=dense.to(device), features=features, mask=mask)
+        soft = {}
+        for temperature in temperatures:
+            table = self.soft_targets(temperature)
+            if table is not None:
+                soft[temperature] = self._unpack(table[rows], valid, shape).to(device)
+        dense = self._unpack(dense, valid, shape)
+        return ModelOutput(logits=dense.to(device), features=features, mask=mask, log_probs=soft)
+
+    @staticmethod
+    def _unpack(rows: torch.Tensor, valid: torch.Tensor | None, shape: tuple[int, ...]) -> torch.Tensor:
+        """Stored rows back in the batch's layout: (N, C), or (N, T, C) with zeros at padded positions."""
+        if valid is None:
+            return rows
+        full = torch.zeros((*shape, rows.shape[-1]))
+        full[valid] = rows
+        return full
 
 
 def load_or_build(
@@ -167,7 +189,7 @@ def load_or_build_file(
 ) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
     """The tensors stored at ``path``, built by ``build`` and saved under ``key`` when missing or corrupt (one builder
     at a time), with the record's file fields; ``(None, online record)`` when ``build`` raises NotCacheable."""
-    with build_lock(path):
+    with locked(path):
         tensors, problem = load_tensors(path)
         built, build_s = False, 0.0
         if tensors is None:
@@ -282,20 +304,3 @@ def cache_file(cache_dir: str, card_name: str, key: Mapping[str, Any]) -> Path:
     """``<cache>/teacher_outputs/<card>-<hash of key>.safetensors``."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return cache_path("teacher_outputs", f"{card_name}-{digest}.safetensors", root=cache_dir or None)
-
-
-@contextlib.contextmanager
-def build_lock(path: Path) -> Iterator[None]:
-    """One builder at a time per cache file (parallel student jobs wait for the first one's build)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as handle:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks: at worst two jobs build the same file
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -229,7 +229,7 @@ def train_model(
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 t_out = None
                 if method.needs_teacher and outputs is not None:
-                    t_out = outputs.lookup(batch["index"], device)
+                    t_out = outputs.lookup(batch["index"], device, method.soft_temperatures())
                 elif method.needs_teacher:
                     with torch.no_grad(), amp():
                         t_out = adapter.forward(teacher, batch)

@@ -24,12 +24,16 @@ class ModelOutput:
     ``logits`` are (N, C) for classification or (N, T, C) per token/frame (then ``mask`` marks the
     valid positions). ``loss`` is the task loss against the ground truth. ``features`` holds the
     intermediate outputs captured by forward hooks, keyed by the feature names of the task card.
+    ``log_probs`` holds temperature-softened log-probabilities computed ahead (empty for a forward pass).
     """
 
     logits: torch.Tensor
     loss: torch.Tensor | None = None
     features: dict[str, torch.Tensor] = field(default_factory=dict)
     mask: torch.Tensor | None = None
+    #: ``log_softmax(logits / T)`` per temperature ``T``, where already computed (a teacher's cached outputs:
+    #: teacher_outputs.py); methods use them instead of recomputing the teacher's softened distribution
+    log_probs: dict[float, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass

@@ -139,6 +139,49 @@ def test_kd_gradients_reach_the_student_only() -> None:
     assert t.grad is None
 
 
+@pytest.mark.parametrize("masked", [False, True])
+def test_kd_closed_form_gradient_matches_autograd(masked: bool) -> None:
+    """soft_kl's one-node backward gives what autograd derives from the plain arithmetic (and gradcheck agrees)."""
+    import torch.nn.functional as F
+
+    from distillbench.methods.kd import _SoftKL, soft_kl
+
+    torch.manual_seed(0)
+    s, t = torch.randn(3, 4, 6) * 3, torch.randn(3, 4, 6) * 3
+    mask = torch.tensor([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1]]).bool() if masked else None
+    fused = s.clone().requires_grad_(True)
+    plain = s.clone().requires_grad_(True)
+    a = soft_kl(fused, t, 2.0, mask)
+    kl = F.kl_div(F.log_softmax(plain / 2.0, -1), F.log_softmax(t / 2.0, -1), reduction="none", log_target=True)
+    kl = kl.sum(-1)
+    b = (kl.masked_fill(~mask, 0.0).sum() / mask.sum() if masked else kl.mean()) * 4.0
+    (a * 1.7).backward()
+    (b * 1.7).backward()
+    assert a.item() == b.item()  # the forward is the same arithmetic
+    assert torch.allclose(fused.grad, plain.grad, rtol=1e-5, atol=1e-7) and fused.grad.abs().sum() > 0
+    log_t = F.log_softmax(t.double() / 2.0, -1)
+    assert torch.autograd.gradcheck(
+        lambda x: _SoftKL.apply(x, log_t, 2.0, mask), (s.double().requires_grad_(True),), eps=1e-6, atol=1e-5
+    )
+
+
+def test_kd_reads_the_teachers_precomputed_log_probs() -> None:
+    """Cached outputs hand KD the teacher's log_softmax(t / T): it is used (not recomputed), for the same value."""
+    import torch.nn.functional as F
+
+    teacher_logits = torch.randn(5, 7)
+    student = out(torch.randn(5, 7), loss=0.3)
+    method = build_method("kd", {"temperature": 3.0, "alpha": 0.5})
+    assert method.soft_temperatures() == (3.0,)
+    assert build_method("kd", {"logit_standardization": True, "temperature": 2.0}).soft_temperatures() == ()
+    plain = method.loss(student, out(teacher_logits), {})["kd"]
+    soft = F.log_softmax(teacher_logits / 3.0, -1)
+    given = method.loss(student, ModelOutput(logits=teacher_logits, log_probs={3.0: soft}), {})["kd"]
+    assert given.item() == plain.item()
+    other = method.loss(student, ModelOutput(logits=teacher_logits, log_probs={3.0: soft.flip(0)}), {})["kd"]
+    assert other.item() != plain.item()  # the given log-probs are what the loss reads
+
+
 def test_kd_rejects_mismatched_classes() -> None:
     with pytest.raises(ValueError, match="shape"):
         build_method("kd").loss(out(torch.zeros(2, 3)), out(torch.zeros(2, 4)), {})

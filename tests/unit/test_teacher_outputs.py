@@ -195,6 +195,20 @@ def test_per_position_logits_are_stored_without_padding_and_looked_up_by_index()
     assert torch.allclose(out.logits[1, 0], table[1, 0], rtol=2**-10) and not out.logits[1, 1:].any()
 
 
+@pytest.mark.parametrize("classes", [6, 3])
+def test_soft_targets_are_the_log_softmax_of_the_looked_up_logits(classes: int) -> None:
+    """Per-position tables: log_probs at T equal log_softmax(looked-up logits / T) bit for bit on valid rows."""
+    _, outputs = _seq_build(classes=classes)
+    out = outputs.lookup(torch.tensor([4, 1, 2]), torch.device("cpu"), (2.0,))
+    expect = torch.log_softmax(out.logits / 2.0, dim=-1)
+    assert set(out.log_probs) == {2.0} and out.log_probs[2.0].shape == out.logits.shape
+    assert torch.equal(out.log_probs[2.0][out.mask], expect[out.mask])
+    assert outputs.soft_targets(2.0) is outputs.soft_targets(2.0)  # computed once per temperature
+    assert outputs.lookup(torch.tensor([0]), torch.device("cpu")).log_probs == {}
+    _, top_k = _seq_build(classes=8, top_k=2, top_k_above=4)
+    assert top_k.lookup(torch.tensor([0]), torch.device("cpu"), (2.0,)).log_probs == {}  # rebuilt per batch
+
+
 def test_top_k_logits_give_the_truncated_renormalised_distribution() -> None:
     table, outputs = _seq_build(classes=8, top_k=2, top_k_above=4)
     assert outputs.tensors["logits.values"].shape == (15, 2) and int(outputs.tensors["num_classes"]) == 8

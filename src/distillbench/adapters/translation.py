@@ -268,19 +268,21 @@ class Translation(TaskAdapter):
         version, the number of training pairs and the decoding settings; the returned split carries them.
         """
         from distillbench.data.parallel import pair_dataset
+        from distillbench.paths import locked
 
         settings = decode_settings(NUM_BEAMS, self._new_tokens)
         key = hashlib.sha256(json.dumps([data.info["version"], len(data.train), settings]).encode()).hexdigest()[:12]
         path = Path(f"{cache_path}.seqkd-{key}.json")
         start = time.perf_counter()
-        if path.is_file():
-            ids, cached = json.loads(path.read_text()), True
-        else:
-            ids, cached = self.translate(teacher.to(device).eval(), data.train, device, NUM_BEAMS), False
-            path.parent.mkdir(parents=True, exist_ok=True)  # a shipped teacher: nothing else was cached there yet
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(ids))
-            os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)  # a shipped teacher: nothing else was cached there yet
+        with locked(path):  # a parallel job waits for the first one's decoding
+            if path.is_file():
+                ids, cached = json.loads(path.read_text()), True
+            else:
+                ids, cached = self.translate(teacher.to(device).eval(), data.train, device, NUM_BEAMS), False
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_text(json.dumps(ids))
+                os.replace(tmp, path)
         n = self._max_length
         eos = self.tokenizer.eos_id
         targets = [(t if t and t[-1] == eos else [*t, eos])[:n] for t in ids]

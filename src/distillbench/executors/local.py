@@ -1,20 +1,21 @@
-"""The local executor: jobs one after another, each in a fresh spawned process.
+"""The local executor: jobs one after another, each in a fresh process.
 
-Each job runs in a spawned child that sends progress messages and finally a Result (or a
+Each job runs in a fresh child process, forked from a fork server that imported torch, datasets and the
+components once (preload.py; spawned where no fork server exists), with the runner's environment as it is
+when the job starts. The child sends progress messages and finally a Result (or a
 traceback) back through a pipe, so one job's memory never leaks into the next and a crash of one
 job (even a segfault or the kernel's OOM killer) is recorded as that job's failure. The child asks
-the kernel to kill it if the runner dies (Linux ``PR_SET_PDEATHSIG``), so a SIGKILLed run leaves no
+the job's process ends itself when the runner is gone (a pidfd watched by a thread), so a SIGKILLed run leaves no
 orphan training on. ``isolate=False`` runs jobs in the calling process (tests, debugging).
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing as mp
 import os
 import signal
-import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -41,28 +42,86 @@ class LocalExecutor(Executor):
         for job in jobs:
             bar.start_job(job.label)
             self.running = [job.label]
+            if self.before_job is not None:
+                self.before_job(job)
+            start = time.perf_counter()
             result = execute(job, bar.update_job)
+            result.wall_s = round(time.perf_counter() - start, 2)
             record(job, result)
             self.running = []
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Have the kernel SIGKILL this process when its parent dies (Linux); elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
+    """End this job's process as soon as the runner (``parent_pid``) is gone, however it ended (Linux, and
+    elsewhere where ``os.pidfd_open`` exists; a no-op otherwise).
+
+    A thread waits on a pidfd of the runner and exits the process when it closes. The job's parent is the fork
+    server, and the job itself holds the fork server's lifeline, so neither ``PR_SET_PDEATHSIG`` nor the fork
+    server's own exit would end it.
+    """
+    import select
+    import threading
+
     try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
+        pidfd = os.pidfd_open(parent_pid)
+    except (AttributeError, OSError):  # no pidfd here, or the runner is already gone
+        if not _alive(parent_pid):
+            os._exit(1)
         return
-    if os.getppid() != parent_pid:  # the parent died before the request took effect
+
+    def watch() -> None:
+        select.select([pidfd], [], [])  # readable once the runner has exited
         os._exit(1)
 
+    threading.Thread(target=watch, name="distillbench-runner-watch", daemon=True).start()
 
-def _child(job: Job, conn: Any, parent_pid: int) -> None:
+
+def adopt_environment(environ: dict[str, str]) -> None:
+    """Make ``environ`` (the runner's when it started this process) this process's environment, not the fork
+    server's as it was when the server started."""
+    for key in set(os.environ) - set(environ):
+        del os.environ[key]
+    os.environ.update(environ)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+#: what the fork server imports once, so each job's fresh process starts with it loaded (preload.py)
+PRELOAD = ["distillbench.executors.preload"]
+
+
+#: OpenMP threads that wait for work sleep instead of spinning (unless the user set a policy): torch's threads
+#: spin for a while at every barrier, and on a shared machine, when one of them is descheduled, the others
+#: spin for nothing; a small CNN's training step measured 300-840 ms so on a 2-core VM running other
+#: processes, against 19-48 ms with this setting (and 29-75 ms with one thread)
+WAIT_POLICY = ("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def job_context() -> Any:
+    """Where job processes come from: forked from a fork server that has imported :data:`PRELOAD` (each job
+    still gets a fresh process, and nothing of one job reaches the next), or spawned where there is none.
+    Job processes start with :data:`WAIT_POLICY` unless the environment sets ``OMP_WAIT_POLICY``."""
+    os.environ.setdefault(*WAIT_POLICY)  # read when torch loads OpenMP: before the fork server imports it
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def _child(job: Job, conn: Any, parent_pid: int, environ: dict[str, str]) -> None:
     """Entry point of a job's process: run it and send ('result', dict) or ('error', text)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops this process
     die_with_parent(parent_pid)
+    adopt_environment(environ)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         from distillbench.worker import run_job
@@ -84,13 +143,12 @@ def brief_error(exc: BaseException) -> str:
 
 
 def run_isolated(job: Job, on_progress: Progress) -> Result:
-    """Run ``job`` in a fresh spawned process; its Result, or a failed Result saying why."""
-    ctx = mp.get_context("spawn")
+    """Run ``job`` in a fresh process (job_context); its Result, or a failed Result saying why."""
+    ctx = job_context()
     parent, child = ctx.Pipe(duplex=False)
-    # a DDP job starts its own rank processes, which a daemonic process may not; PDEATHSIG still ties it to us
-    proc = ctx.Process(
-        target=_child, args=(job, child, os.getpid()), name=f"distillbench-{job.job_id}", daemon=job.nproc == 1
-    )
+    # a DDP job starts its own rank processes, which a daemonic process may not; die_with_parent still ties it to us
+    args = (job, child, os.getpid(), dict(os.environ))
+    proc = ctx.Process(target=_child, args=args, name=f"distillbench-{job.job_id}", daemon=job.nproc == 1)
     proc.start()
     child.close()
     message: tuple | None = None

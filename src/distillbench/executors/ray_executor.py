@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import traceback
 from typing import Any
 
@@ -43,7 +44,10 @@ def _ray() -> Any:
 
 def ray_job(job: Job) -> dict[str, Any]:
     """The Ray task: one job in this (fresh) worker process; a failure comes back as a failed record."""
-    return run_inline(job).to_dict()
+    start = time.perf_counter()
+    result = run_inline(job)
+    result.wall_s = round(time.perf_counter() - start, 2)
+    return result.to_dict()
 
 
 def job_resources(job: Job, cluster: dict[str, float]) -> dict[str, float]:

@@ -125,6 +125,11 @@ class DistillMethod(nn.Module):
         which is how the teacher-output cache stores a large class dimension (a translation vocabulary)."""
         return False
 
+    def soft_temperatures(self) -> tuple[float, ...]:
+        """Temperatures T at which the loss reads the teacher's ``log_softmax(logits / T)``; cached teacher outputs
+        then deliver them precomputed (:attr:`ModelOutput.log_probs`) instead of per step."""
+        return ()
+
     def setup(self, student: ModelOutput, teacher: ModelOutput | None) -> None:
         """Build learnable parts from the first batch's outputs (called once, before training)."""
 

@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from distillbench.paths import locked
+
 SPECIALS = ["<pad>", "</s>", "<unk>"]
 TOKENIZER_VERSION = "bpe-metaspace-nfkc-v1"
 
@@ -80,16 +82,15 @@ def train_or_load(texts: list[str], vocab_size: int, data_version: str, cache_di
 
     key = hashlib.sha256(f"{TOKENIZER_VERSION}|{data_version}|{vocab_size}".encode()).hexdigest()[:16]
     path = Path(cache_dir) / "tokenizers" / f"{key}.json"
-    if path.is_file():
-        return SubwordTokenizer(Tokenizer.from_file(str(path)), str(path))
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False)
-    tok.train_from_iterator(texts, trainer=trainer, length=len(texts))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tok.save(str(tmp))
-    os.replace(tmp, path)
+    with locked(path):  # a second process waits for the first one's tokeniser
+        if not path.is_file():
+            tok = Tokenizer(models.BPE(unk_token="<unk>"))
+            tok.normalizer = normalizers.NFKC()
+            tok.pre_tokenizer = pre_tokenizers.Metaspace()
+            tok.decoder = decoders.Metaspace()
+            trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False)
+            tok.train_from_iterator(texts, trainer=trainer, length=len(texts))
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tok.save(str(tmp))
+            os.replace(tmp, path)
     return SubwordTokenizer(Tokenizer.from_file(str(path)), str(path))
