@@ -234,7 +234,7 @@ def run(
         console.print(md.read_text(), markup=False, highlight=False)
     took = f" in {format_duration(summary.wall_s)} wall time" if summary.ran else ""
     err.print(
-        f"{summary.ran} job(s) run{took}, {summary.skipped} already recorded, {summary.failed} failed. "
+        f"{summary.ran} job(s) run, {summary.skipped} already recorded, {summary.failed} failed{took}. "
         f"Results: {summary.out_dir / 'results.jsonl'}; leaderboard: " + ", ".join(str(p) for p in summary.reports)
     )
     if summary.failed:

@@ -205,8 +205,9 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
 def test_python_api(tmp_path: Path) -> None:
     import distillbench
 
-    results = distillbench.run("quick", smoke=True, out_dir=tmp_path, isolate=False, show_progress=False)
-    roles = {(r.role, r.method) for r in results}
+    out = distillbench.run("quick", smoke=True, out_dir=tmp_path, isolate=False, show_progress=False)
+    roles = {(r.role, r.method if isinstance(r.method, str) else None) for r in out.results.itertuples()}
     assert roles == {("teacher", None), ("speed", None), ("student", "no_kd"), ("student", "kd")}
+    assert out.failed == 0 and out.run_dir == tmp_path / "quick-smoke"
     df = distillbench.load_results(str(tmp_path / "quick-smoke"))
     assert len(df) == 4 and "quality.accuracy" in df.columns and "speed.models.cnn-w4.throughput" in df.columns
