@@ -42,7 +42,8 @@ def test_suite_runs_in_smoke_mode(suite: str, tmp_path) -> None:
     assert {r.seed for r in summary.results if r.role == "student"} == {cfg.seeds[0]}  # smoke: first seed only
     for entry in cfg.tasks:
         assert any(r.role == "teacher" for r in summary.results)
-        assert {r.method for r in summary.results if r.role == "student"} >= set(entry.methods or ["no_kd"])
+        ran = {r.method.split("/")[0] for r in summary.results if r.role == "student"}  # born_again/gen1 -> born_again
+        assert ran >= set(entry.methods or ["no_kd"])
     boards = json.loads((summary.out_dir / "leaderboard.json").read_text())["leaderboards"]
     assert len(boards) == len(cfg.tasks)
     assert all(r["smoke"] for r in (res.config for res in summary.results))
