@@ -205,7 +205,8 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
             generations = Generations(job, card, adapter, data, method, cfg, _train, device, progress)
             model, training, best_state = generations.run(job.variant)
         else:
-            model, training, best_state, teacher_training = _student_job(
+            # data: with the teacher's targets (seq_kd) or transcripts (a black-box teacher) when the method uses them
+            model, training, best_state, teacher_training, data = _student_job(
                 job, card, adapter, data, method, device, amp, progress
             )
     model = model.to(device).eval()
@@ -256,8 +257,9 @@ def _student_job(
     device: torch.device,
     amp: Callable[[], Any],
     progress: Progress | None,
-) -> tuple[nn.Module, dict[str, Any], dict[str, torch.Tensor] | None, dict[str, Any]]:
-    """Train a student with a fixed teacher, peers or none: (model, training record, best-epoch weights, teacher's)."""
+) -> tuple[nn.Module, dict[str, Any], dict[str, torch.Tensor] | None, dict[str, Any], DataSplits]:
+    """Train a student with a fixed teacher, peers or none: (model, training record, best-epoch weights, teacher's
+    record, the data it trained on)."""
     model_cfg = card.student(job.model_name)
     teacher, teacher_training = None, {}
     if is_blackbox(card.teacher.model):  # its transcripts as targets, generated once (blackbox.py)
@@ -324,7 +326,7 @@ def _student_job(
     if peers:  # the row is the first peer; the others' test figures go into its record
         training["peers"] = [_test_figures(adapter, p, data, device, amp) for p in peers]
     del teacher  # free its memory before evaluating the student
-    return model, training, stats.best_state, teacher_training
+    return model, training, stats.best_state, teacher_training, data
 
 
 def _test_figures(
