@@ -10,17 +10,20 @@ it removes, and the count is recorded in the data info.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from datasets import Dataset, Features, Value
+from typing import TYPE_CHECKING, Any
 
 from distillbench.errors import DataError
+
+if TYPE_CHECKING:  # datasets takes ~2 s to import: only where a data set is built
+    from datasets import Dataset
 
 
 def pair_dataset(sources: Sequence[str], targets: Sequence[str]) -> Dataset:
     """Wrap aligned source / target sentences as a ``datasets.Dataset``."""
     if len(sources) != len(targets):
         raise DataError(f"{len(sources)} source sentences but {len(targets)} target sentences")
+    from datasets import Dataset, Features, Value
+
     features = Features({"source": Value("string"), "target": Value("string")})
     return Dataset.from_dict({"source": list(sources), "target": list(targets)}, features=features)
 

@@ -8,18 +8,22 @@ row is named (split and row number) in the error.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasets import ClassLabel, Dataset, Features, Value
 
 from distillbench.errors import DataError
+
+if TYPE_CHECKING:  # datasets takes ~2 s to import: only where a data set is built
+    from datasets import Dataset
 
 
 def text_dataset(texts: Sequence[str], labels: np.ndarray, class_names: list[str]) -> Dataset:
     """Wrap texts and integer labels (0..C-1) as a ``datasets.Dataset``."""
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    from datasets import ClassLabel, Dataset, Features, Value
+
     features = Features({"text": Value("string"), "label": ClassLabel(names=class_names)})
     return Dataset.from_dict({"text": list(texts), "label": np.asarray(labels, dtype=np.int64)}, features=features)
 
