@@ -37,12 +37,12 @@ from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.epochs import evaluate_epochs
 from distillbench.errors import DistillbenchError
-from distillbench.jobs import Job
+from distillbench.jobs import Job, record_config
 from distillbench.methods.base import build_method
 from distillbench.predictions import write_predictions
 from distillbench.registry import TASKS
 from distillbench.results import Result
-from distillbench.teachers.loading import PROVENANCE as TEACHER_PROVENANCE
+from distillbench.teachers.loading import teacher_provenance
 from distillbench.train import seed_everything, train_model
 
 log = logging.getLogger(__name__)
@@ -194,12 +194,7 @@ def run_compression_job(job: Job, progress: Progress | None = None) -> Result:
         training=training,
         config={
             "compression": record,
-            "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
-            "measure": job.measure,
-            "smoke": job.smoke,
-            "teacher_training": {k: teacher_training.get(k) for k in TEACHER_PROVENANCE if k in teacher_training},
-            "card": card.path,
-            "card_hash": job.card_hash,
+            **record_config(job, card, data, teacher_provenance(teacher_training)),
             "predictions": write_predictions(job.cache_dir, job.job_id, predictions) if predictions else None,
         },
         config_hash=job.card_hash,

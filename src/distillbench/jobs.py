@@ -271,3 +271,15 @@ def expand_jobs(
                     weights_from=weights_from, **{**base, "nproc": 1})  # fmt: skip
         jobs.insert(len(jobs) if compressed else speed_at, speed)
     return jobs
+
+
+def record_config(job: Job, card: TaskCard, data: Any, teacher: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``config`` block every job's record carries: its data, protocol, smoke flag, teacher and card."""
+    return {
+        "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
+        "measure": job.measure,
+        "smoke": job.smoke,
+        "teacher_training": teacher,
+        "card": card.path,
+        "card_hash": job.card_hash,
+    }

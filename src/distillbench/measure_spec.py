@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from distillbench import measure
-from distillbench.adapters.base import TaskAdapter, split_predictions
-from distillbench.config import MeasureConfig, config_hash, from_dict, load_card
+from distillbench.adapters.base import DataSplits, TaskAdapter, split_predictions
+from distillbench.config import MeasureConfig, TaskCard, config_hash, from_dict, load_card
 from distillbench.env import collect_env
 from distillbench.errors import ConfigError, DistillbenchError
 from distillbench.fingerprint import code_fingerprint
@@ -84,6 +84,19 @@ def build(adapter: TaskAdapter, spec: str, data: Any, card_name: str) -> nn.Modu
         ) from None
 
 
+def load_spec(
+    spec: str, card_name: str, checkpoint: str | None, device: str, smoke: bool
+) -> tuple[TaskCard, TaskAdapter, DataSplits, nn.Module, str | None, torch.device]:
+    """A card, its adapter and data, and ``spec`` built for it with the checkpoint's weights (and their sha256)."""
+    card = load_card(card_name)
+    dev = measure.resolve_device(device)
+    adapter: TaskAdapter = TASKS.get(card.task)(card)
+    data = adapter.load_data(smoke=smoke)
+    model = build(adapter, spec, data, card.name)
+    sha = load_weights(model, checkpoint) if checkpoint else None
+    return card, adapter, data, model, sha, dev
+
+
 def measure_spec(
     spec: str,
     card_name: str,
@@ -96,12 +109,7 @@ def measure_spec(
     protocol: dict[str, Any] | None = None,
 ) -> Result:
     """Evaluate and time ``spec`` on the card's data; append and return its ``role: "measured"`` record."""
-    card = load_card(card_name)
-    dev = measure.resolve_device(device)
-    adapter: TaskAdapter = TASKS.get(card.task)(card)
-    data = adapter.load_data(smoke=smoke)
-    model = build(adapter, spec, data, card.name)
-    sha = load_weights(model, checkpoint) if checkpoint else None
+    card, adapter, data, model, sha, dev = load_spec(spec, card_name, checkpoint, device, smoke)
     weights = weights_of(spec, model, checkpoint, sha)
     code = code_fingerprint()
     job_id = config_hash(ROLE, spec, card_hash(card), sha, str(dev), precision, smoke, protocol or {}, code)

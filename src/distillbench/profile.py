@@ -40,11 +40,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from distillbench import measure
-from distillbench.adapters.base import TaskAdapter
-from distillbench.config import MeasureConfig, load_card
-from distillbench.measure_spec import build, load_weights
-from distillbench.registry import TASKS
+from distillbench.config import MeasureConfig
+from distillbench.measure_spec import load_spec
 from distillbench.timing import synchronize
 
 GROUPS = ("model compute", "pre/post-processing", "framework overhead")
@@ -206,12 +203,8 @@ def profile_spec(
     smoke: bool = False,
 ) -> Profile:
     """Profile ``iters`` inference calls of ``spec`` on the card's test inputs; write the trace and summary."""
-    card = load_card(card_name)
-    dev = measure.resolve_device(device)
-    adapter: TaskAdapter = TASKS.get(card.task)(card)
-    data = adapter.load_data(smoke=smoke)
-    model = build(adapter, spec, data, card.name)
-    weights = f"checkpoint {checkpoint} (sha256 {load_weights(model, checkpoint)})" if checkpoint else "as built"
+    card, adapter, data, model, sha, dev = load_spec(spec, card_name, checkpoint, device, smoke)
+    weights = f"checkpoint {checkpoint} (sha256 {sha})" if checkpoint else "as built"
     model = model.to(dev).eval()
     if batch is None:
         batch = max(adapter.measure_config(MeasureConfig()).batch_sizes)

@@ -34,12 +34,12 @@ from distillbench.config import MeasureConfig, from_dict
 from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.interleaved import TimedModel, measure_interleaved
-from distillbench.jobs import Job
+from distillbench.jobs import Job, record_config
 from distillbench.models.shrink import init_from_teacher
 from distillbench.registry import TASKS
 from distillbench.results import Result
 from distillbench.stats import speedup_record
-from distillbench.teachers.loading import PROVENANCE as TEACHER_PROVENANCE
+from distillbench.teachers.loading import teacher_provenance
 from distillbench.train import seed_everything
 from distillbench.worker import get_teacher
 
@@ -126,15 +126,7 @@ def run_speed_job(job: Job, progress: Progress | None = None) -> Result:
         },
         memory={"models": {name: f["memory"] for name, f in figures.items()}},
         size={"models": {name: f["size"] for name, f in figures.items()}},
-        config={
-            "models": built,
-            "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
-            "measure": job.measure,
-            "smoke": job.smoke,
-            "teacher_training": {k: teacher_training.get(k) for k in TEACHER_PROVENANCE if k in teacher_training},
-            "card": card.path,
-            "card_hash": job.card_hash,
-        },
+        config={"models": built, **record_config(job, card, data, teacher_provenance(teacher_training))},
         config_hash=job.card_hash,
         env=collect_env(device),
     )

@@ -42,6 +42,7 @@ from torch import nn
 from distillbench.adapters.base import DataSplits, TaskAdapter
 from distillbench.paths import cache_path, locked
 from distillbench.teacher_outputs_build import DTYPE, ENV, CacheOptions, NotCacheable, build_outputs
+from distillbench.teachers.outputs import fetch
 from distillbench.types import ModelOutput
 
 __all__ = ["DTYPE", "CacheOptions", "NotCacheable", "TeacherOutputs", "load_or_build", "online_record", "plan"]
@@ -134,6 +135,7 @@ def load_or_build(
     precision: str,
     amp: Callable[[], Any],
     options: CacheOptions | None = None,
+    shipped: Path | None = None,
 ) -> tuple[TeacherOutputs | None, dict[str, Any]]:
     """The job's cached teacher outputs (built now if missing or corrupt), or None and why the teacher runs online.
 
@@ -166,31 +168,60 @@ def load_or_build(
         return build_outputs(adapter, teacher, data, batch_size=batch_size, device=device, amp=amp,
                              feature_paths=paths, sparse_ok=sparse_ok, options=options)  # fmt: skip
 
-    tensors, stored = load_or_build_file(path, key, build, "teacher outputs")
+    tensors, record = load_or_build_record(path, key, build, "teacher outputs", method, "cache", len(data.train),
+                                           identity, internal=("offsets", "num_classes"), shipped=shipped)  # fmt: skip
     if tensors is None:
-        return None, stored
-    top_k, refused = top_k_refusal(tensors, method, "cache")
-    if refused:
-        return None, online_record(refused)
-    record = {
-        "source": "cache",
-        **stored,
-        "fields": sorted(k for k in tensors if k not in ("offsets", "num_classes")),
-        "top_k": top_k,
-        "samples": len(data.train),
-        "teacher": identity,
-    }
-    log.info("teacher outputs %s %s (%s)", "built into" if stored["built"] else "read from", path, record["fields"])
+        return None, record
+    log.info("teacher outputs %s %s (%s)", "built into" if record["built"] else "read from", path, record["fields"])
     return TeacherOutputs(tensors, record), record
 
 
+def load_or_build_record(
+    path: Path,
+    key: Mapping[str, Any],
+    build: Callable[[], dict[str, torch.Tensor]],
+    what: str,
+    method: Any,
+    source: str,
+    samples: int,
+    teacher: Mapping[str, Any],
+    internal: tuple[str, ...],
+    shipped: Path | None = None,
+) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
+    """:func:`load_or_build_file`, then the method's top-k check; the tensors and the job's record of them, or
+    ``(None, online record)`` when they cannot serve this method (the teacher then runs online)."""
+    tensors, stored = load_or_build_file(path, key, build, what, shipped)
+    if tensors is None:
+        return None, stored
+    top_k, refused = top_k_refusal(tensors, method, source)
+    if refused:
+        return None, online_record(refused)
+    fields = sorted(k for k in tensors if k not in internal)
+    return tensors, {
+        "source": source,
+        **stored,
+        "fields": fields,
+        "top_k": top_k,
+        "samples": samples,
+        "teacher": teacher,
+    }
+
+
 def load_or_build_file(
-    path: Path, key: Mapping[str, Any], build: Callable[[], dict[str, torch.Tensor]], what: str
+    path: Path,
+    key: Mapping[str, Any],
+    build: Callable[[], dict[str, torch.Tensor]],
+    what: str,
+    shipped: Path | None = None,
 ) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
     """The tensors stored at ``path``, built by ``build`` and saved under ``key`` when missing or corrupt (one builder
-    at a time), with the record's file fields; ``(None, online record)`` when ``build`` raises NotCacheable."""
+    at a time), with the record's file fields; ``(None, online record)`` when ``build`` raises NotCacheable.
+    A missing file shipped beside the teacher artifact (``shipped``, teachers/outputs.py) is copied in instead."""
     with locked(path):
         tensors, problem = load_tensors(path)
+        from_artifact = tensors is None and problem is None and fetch(path, shipped, (".json",))
+        if from_artifact:
+            tensors, problem = load_tensors(path)
         built, build_s = False, 0.0
         if tensors is None:
             if problem:
@@ -212,6 +243,7 @@ def load_or_build_file(
         "built": built,
         "build_s": round(build_s, 3),
         "rebuilt_because": problem,
+        "shipped_with_teacher": from_artifact and tensors is not None and not built,
     }
 
 

@@ -42,10 +42,9 @@ from distillbench.teacher_outputs import (
     FORMAT,
     TeacherOutputs,
     cache_file,
-    load_or_build_file,
+    load_or_build_record,
     online_record,
     teacher_identity,
-    top_k_refusal,
 )
 from distillbench.teacher_outputs_build import CacheOptions, NotCacheable, OutputStore
 
@@ -188,23 +187,12 @@ def load_or_build(
         return build_replay(adapter, teacher, data, cfg, device=device, amp=amp,
                             sparse_ok=method.sparse_teacher_ok(), options=options)  # fmt: skip
 
-    tensors, stored = load_or_build_file(path, key, build, "teacher replay")
+    tensors, record = load_or_build_record(path, key, build, "teacher replay", method, "replay", len(data.train),
+                                           identity, internal=("num_classes",))  # fmt: skip
     if tensors is None:
-        return None, stored
-    top_k, refused = top_k_refusal(tensors, method, "replay")
-    if refused:
-        return None, online_record(refused)
-    record = {
-        "source": "replay",
-        **stored,
-        "fields": sorted(k for k in tensors if k != "num_classes"),
-        "top_k": top_k,
-        "samples": len(data.train),
-        "epochs": int(tensors["view.top"].shape[0]),
-        "bytes_per_sample_epoch": bytes_per_view(tensors),
-        "teacher": identity,
-    }
+        return None, record
+    record.update(epochs=int(tensors["view.top"].shape[0]), bytes_per_sample_epoch=bytes_per_view(tensors))
     log.info(
-        "teacher replay %s %s (%d epochs)", "built into" if stored["built"] else "read from", path, record["epochs"]
+        "teacher replay %s %s (%d epochs)", "built into" if record["built"] else "read from", path, record["epochs"]
     )
     return TeacherReplay(tensors, record), record

@@ -43,7 +43,7 @@ from distillbench.config import load_card as _load_card
 from distillbench.env import collect_env
 from distillbench.epochs import evaluate_epochs, selected_weights
 from distillbench.generations import Generations
-from distillbench.jobs import Job
+from distillbench.jobs import Job, record_config
 from distillbench.methods.base import DistillMethod, build_method
 from distillbench.models.shrink import init_from_teacher
 from distillbench.paths import use_cache_root
@@ -54,11 +54,14 @@ from distillbench.results import Result
 from distillbench.safety import SafetyPolicy, use_policy
 from distillbench.teacher_outputs import load_or_build
 from distillbench.teacher_replay import load_or_build as load_or_build_replay
-from distillbench.teachers.loading import PROVENANCE as TEACHER_PROVENANCE
-from distillbench.teachers.loading import outside_teacher
+from distillbench.teachers.loading import outside_teacher, teacher_provenance
+from distillbench.teachers.outputs import shipped_outputs_dir
 from distillbench.train import TrainStats, seed_everything, train_model
 
 log = logging.getLogger(__name__)
+# torchao, which transformers' quantizer registry imports when installed, registers enums that torch now supports
+# natively, and torch logs a deprecation notice per job process: nothing a user can act on, so it is not shown
+logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
 Progress = Callable[[int, int, str], None]
 
 
@@ -234,13 +237,7 @@ def _run_job(job: Job, progress: Progress | None) -> Result:
         config={
             "method_options": method_options,
             "features": model_cfg.features,
-            "data": {**data.info, "sizes": data.sizes(), "source_name": card.data.source},
-            "measure": job.measure,
-            "smoke": job.smoke,
-            "teacher_training": {k: teacher_training.get(k) for k in TEACHER_PROVENANCE if k in teacher_training}
-            or None,
-            "card": card.path,
-            "card_hash": job.card_hash,
+            **record_config(job, card, data, teacher_provenance(teacher_training) or None),
             "predictions": write_predictions(job.cache_dir, job.job_id, predictions) if predictions else None,
         },
         config_hash=job.card_hash,
@@ -266,8 +263,9 @@ def _student_job(
         data, method, teacher_training = pseudo_label_data(job.cache_dir, card, adapter, data, method)
     if method.needs_teacher or method.teacher_targets or model_cfg.init == "teacher":
         teacher, teacher_training = get_teacher(job, card, adapter, data, device, None)
+    shipped = shipped_outputs_dir(card, teacher_training)  # outputs shipped with the teacher artifact, if any
     if method.teacher_targets:  # e.g. sequence-level KD: train on the teacher's outputs, generated once
-        data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device)
+        data = adapter.teacher_targets(teacher, data, teacher_training["cache_path"], device, shipped)
     cfg = train_config(card, model_cfg, card.student_train, job.smoke)
     outputs, outputs_record = None, {"source": "none", "reason": f"method {job.method!r} does not read the teacher"}
     if method.needs_teacher and teacher is not None:  # once per teacher and data: teacher_outputs.py
@@ -292,6 +290,7 @@ def _student_job(
                 augment=cfg.augment,
                 teacher_features=card.teacher.features,
                 batch_size=cfg.batch_size,
+                shipped=shipped,
                 **common,
             )
     seed_everything(job.seed)

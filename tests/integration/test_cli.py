@@ -1,4 +1,6 @@
-"""The command line end to end, in real subprocesses (each job in its own process, as users run it)."""
+"""The command line end to end: runs in real subprocesses (each job in its own process, as users run it); listings,
+help and argument errors in this process (typer's CliRunner), since they start no job and a new interpreter would
+only add its start-up time."""
 
 from __future__ import annotations
 
@@ -22,6 +24,29 @@ def cli(*args: str, cwd: Path | None = None, timeout: int = 240) -> subprocess.C
     return subprocess.run(
         [*CLI, *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=os.environ.copy()
     )
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess:
+    """The same command through the console-script entry point (``cli.main``: user errors become one message and
+    exit status 2) in this process, with click's output capture: exit code, stdout and stderr as a subprocess's."""
+    from click.testing import CliRunner
+
+    from distillbench.cli import main
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}  # main() installs its own
+    argv, code = sys.argv, 0
+    with CliRunner().isolation() as (out, err, _):
+        sys.argv = ["distillbench", *args]
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        finally:
+            sys.argv = argv
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    return subprocess.CompletedProcess(list(args), code, stdout, stderr)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +96,7 @@ def test_report_skips_a_corrupt_line_and_keeps_the_rest(quick_run, tmp_path) -> 
 
 @pytest.mark.parametrize("what", ["tasks", "methods", "models", "suites", "data", "formats"])
 def test_ls(what: str) -> None:
-    proc = cli("ls", what)
+    proc = invoke("ls", what)
     assert proc.returncode == 0, proc.stderr
     expected = {
         "tasks": "image_classification",
@@ -86,7 +111,7 @@ def test_ls(what: str) -> None:
 
 @pytest.mark.parametrize("command", ["run", "ls", "report", "compare", "validate"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    proc = cli(command, "--help")
+    proc = invoke(command, "--help")
     assert proc.returncode == 0 and "Example" in proc.stdout
 
 
@@ -103,23 +128,29 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     ],
 )
 def test_bad_input_gives_one_clear_message(args: list[str], message: str) -> None:
-    proc = cli(*args)
+    proc = invoke(*args)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert message in proc.stderr.replace("\n", " ")
     assert "Traceback" not in proc.stderr
 
 
+def test_bad_input_exits_2_without_a_traceback_from_the_real_entry_point() -> None:
+    proc = cli("run", "defualt")
+    assert proc.returncode == 2 and "Did you mean 'default'" in proc.stderr.replace("\n", " ")
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
 def test_validate_reports_file_and_line_for_bad_suites(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("name: b\ntasks:\n  - card: digits\n    methods: [no_kd, kdd]\n")
-    proc = cli("validate", str(tmp_path / "broken.yaml"))
+    proc = invoke("validate", str(tmp_path / "broken.yaml"))
     assert proc.returncode == 2 and "kdd" in proc.stderr
     (tmp_path / "typo.yaml").write_text("name: t\ntasks: [{card: digits}]\nseeds: [0]\nmesure: {}\n")
-    proc = cli("validate", str(tmp_path / "typo.yaml"))
+    proc = invoke("validate", str(tmp_path / "typo.yaml"))
     assert proc.returncode == 2 and f"{tmp_path / 'typo.yaml'}:4" in proc.stderr.replace("\n", "")
     (tmp_path / "bad.yaml").write_text("name: [\n")
-    proc = cli("validate", str(tmp_path / "bad.yaml"))
+    proc = invoke("validate", str(tmp_path / "bad.yaml"))
     assert proc.returncode == 2 and "malformed YAML" in proc.stderr
-    proc = cli("validate", "quick")
+    proc = invoke("validate", "quick")
     assert proc.returncode == 0 and "OK" in proc.stdout
 
 

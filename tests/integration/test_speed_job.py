@@ -11,7 +11,7 @@ import torch
 from distillbench.config import load_suite
 from distillbench.executors.local import run_inline
 from distillbench.jobs import SPEED_MODEL_NAME, expand_jobs
-from tests.integration.test_cli import cli
+from tests.integration.test_cli import invoke
 
 
 def test_each_card_gets_one_speed_job_right_after_its_teacher() -> None:
@@ -94,7 +94,7 @@ def test_speed_record_times_every_architecture_once_and_training_records_carry_n
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
 def test_run_on_cuda_without_cuda_fails_once_before_any_job(tmp_path: Path) -> None:
-    proc = cli("run", "quick", "--smoke", "--device", "cuda", "--out", str(tmp_path))
+    proc = invoke("run", "quick", "--smoke", "--device", "cuda", "--out", str(tmp_path))
     assert proc.returncode == 2, proc.stderr
     text = " ".join(proc.stderr.split())
     assert "CUDA is not available here" in text and "use device 'cpu' or 'auto'" in text

@@ -30,7 +30,15 @@ SUITES = [
     if name.endswith("-compression")
     else name
     for name in list_names("benchmarks")
+    if name != "full"  # in smoke mode (first seed only) it is the default suite: test_full_is_the_default_over_seeds
 ]
+
+
+def test_full_is_the_default_over_seeds() -> None:
+    """``full`` includes ``default`` and changes only the seeds, so its smoke run (first seed) is default's."""
+    full, default = load_suite("full"), load_suite("default")
+    assert full.tasks == default.tasks and full.measure == default.measure
+    assert full.seeds == [0, 1, 2] and full.seeds[0] == default.seeds[0] == 0
 
 
 @pytest.mark.parametrize("suite", SUITES)

@@ -171,6 +171,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_exit_codes_and_outputs(tmp_path: Path) -> None:
+    """The first call in a real process (its exit code reaches the shell); the rest in this one."""
+    from tests.integration.test_cli import invoke
+
     new = dump(tmp_path / "new.jsonl", slower(records()))
     proc = cli("compare", str(REAL), str(new), "--md", str(tmp_path / "c.md"), "--json", str(tmp_path / "c.json"))
     assert proc.returncode == 1, proc.stderr
@@ -179,15 +182,15 @@ def test_cli_exit_codes_and_outputs(tmp_path: Path) -> None:
         (tmp_path / "c.md").read_text().startswith("### ❌ distillbench: 1 regression(s)")
     )  # student cnn-w8 throughput
     assert json.loads((tmp_path / "c.json").read_text())["regression"] is True
-    assert cli("compare", str(REAL), str(new), "--no-fail").returncode == 0
-    assert cli("compare", str(REAL), str(new), "--speed-threshold", "0.25").returncode == 0
-    same = cli("compare", str(REAL), str(REAL), "--format", "json")
+    assert invoke("compare", str(REAL), str(new), "--no-fail").returncode == 0
+    assert invoke("compare", str(REAL), str(new), "--speed-threshold", "0.25").returncode == 0
+    same = invoke("compare", str(REAL), str(REAL), "--format", "json")
     assert same.returncode == 0 and json.loads(same.stdout)["regression"] is False
     other = dump(tmp_path / "other.jsonl", [{**r, "task": "sentiment"} for r in records()])
-    bad = cli("compare", str(REAL), str(other))
+    bad = invoke("compare", str(REAL), str(other))
     assert bad.returncode == 2 and "no common task" in bad.stderr and "Traceback" not in bad.stderr
-    assert cli("compare", str(REAL), "/nonexistent").returncode == 2
-    assert "Example" in cli("compare", "--help").stdout
+    assert invoke("compare", str(REAL), "/nonexistent").returncode == 2
+    assert "Example" in invoke("compare", "--help").stdout
 
 
 def test_large_pytest_benchmark_samples(tmp_path: Path) -> None:
@@ -235,9 +238,11 @@ def test_different_cpus_judge_quality_and_ratios_not_absolute_speed(tmp_path: Pa
     forced = compare_paths(REAL, new, absolute_speed=True)
     assert row(forced, "student cnn-w8", "speed.throughput").verdict == "regression"
     assert any("compared anyway (--absolute-speed)" in n for n in forced.notes)
-    proc = cli("compare", str(REAL), str(new), "--format", "json")
+    from tests.integration.test_cli import invoke
+
+    proc = invoke("compare", str(REAL), str(new), "--format", "json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["counts"]["not compared"] > 0
-    assert cli("compare", str(REAL), str(new), "--absolute-speed").returncode == 1
+    assert invoke("compare", str(REAL), str(new), "--absolute-speed").returncode == 1
 
 
 def test_speed_record_ratios_across_cpus() -> None:

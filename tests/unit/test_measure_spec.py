@@ -67,12 +67,12 @@ def test_a_model_that_cannot_be_built_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_command_prints_a_table_and_bad_specs_exit_2(tmp_path: Path) -> None:
-    from tests.integration.test_cli import cli
+    from tests.integration.test_cli import cli, invoke
 
     proc = cli("measure", SPEC, "--task", "image_classification", "--smoke", "--device", "cpu", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "untrained (random initialisation, seed 0)" in proc.stdout and "images/s (batch 8)" in proc.stdout
     assert len(read_results(tmp_path).records) == 1
-    bad = cli("measure", "timm:no_such_net_xyz", "--task", "image_classification", "--smoke", "--out", str(tmp_path))
+    bad = invoke("measure", "timm:no_such_net_xyz", "--task", "image_classification", "--smoke", "--out", str(tmp_path))
     assert bad.returncode == 2 and "cannot be built for card 'image_classification'" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -108,6 +108,45 @@ def test_a_run_loads_the_shipped_teacher_for_the_teacher_and_every_student(root:
     assert student.config["teacher_training"]["sha256"] == sha
 
 
+def test_shipped_outputs_are_copied_not_built_and_a_bad_copy_is_refused(root: Path, tmp_path: Path) -> None:
+    """``teachers ship-outputs`` takes kd's cached logits from a real run; a fresh cache then copies them."""
+    from distillbench.teachers.outputs import OUTPUTS_DIR, fetch, read_index
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("name: t\ntasks: [{card: digits, methods: [kd]}]\nseeds: [0]\n")
+
+    def student(cache: str) -> dict:
+        summary = run_suite(str(suite), out_dir=tmp_path / cache, cache_dir=str(tmp_path / cache), isolate=False,
+                            show_progress=False, formats=())  # fmt: skip
+        return next(r for r in summary.results if r.role == "student").training
+
+    first = student("c1")
+    assert first["teacher_outputs"]["built"] and not first["teacher_outputs"]["shipped_with_teacher"]
+    result = CliRunner().invoke(app, ["teachers", "ship-outputs", "digits", "--from-cache", str(tmp_path / "c1")])
+    assert result.exit_code == 0 and "shipped digits-" in result.output, result.output
+    index = read_index(root / "digits" / OUTPUTS_DIR)
+    assert len(index) == 2 and {e["teacher_sha256"] for e in index.values()} == {
+        first["teacher_outputs"]["teacher"][7:]
+    }
+    second = student("c2")
+    outputs = second["teacher_outputs"]
+    assert (
+        outputs["shipped_with_teacher"]
+        and not outputs["built"]
+        and outputs["sha256"] == first["teacher_outputs"]["sha256"]
+    )
+    assert second["final_loss"] == first["final_loss"]  # the same soft targets, the same training
+    [check] = verify(root)
+    assert check.status == "ok"
+    tensors = next(root / "digits" / OUTPUTS_DIR / n for n in index if n.endswith(".safetensors"))
+    tensors.write_bytes(tensors.read_bytes()[:-8] + b"tampered")
+    assert not fetch(tmp_path / "c3" / tensors.name, root / "digits" / OUTPUTS_DIR, (".json",))  # refused: built
+    [check] = verify(root)
+    assert check.status == "failed" and any("does not match its sha256" in n for n in check.notes)
+    bad = CliRunner().invoke(app, ["teachers", "ship-outputs", "digits", "--from-cache", str(tmp_path / "nope")])
+    assert bad.exit_code == 2 and "not a folder" in bad.stderr
+
+
 def test_a_changed_card_trains_the_teacher_and_says_why(root: Path, tmp_path: Path, caplog) -> None:
     card = load_card(_card(tmp_path, DIGITS.replace("teacher_train: {epochs: 3", "teacher_train: {epochs: 4")))
     with caplog.at_level(logging.WARNING):

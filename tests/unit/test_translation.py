@@ -349,7 +349,9 @@ def test_cli_runs_a_translation_suite_end_to_end(tmp_path) -> None:
     bad = json.loads(Path(card).read_text())
     bad["data"] = {"source": "embedded_bible", "options": {"pair": "en-xx"}}
     Path(card).write_text(json.dumps(bad))
-    proc = subprocess.run([*cmd, "validate", str(suite)], capture_output=True, text=True, env=env, timeout=120)
+    from tests.integration.test_cli import invoke
+
+    proc = invoke("validate", str(suite))  # in this process: it starts no job
     assert proc.returncode == 2 and "unknown language pair 'en-xx'" in proc.stderr and "Traceback" not in proc.stderr
 
 

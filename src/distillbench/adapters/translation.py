@@ -260,15 +260,17 @@ class Translation(TaskAdapter):
         return out
 
     def teacher_targets(
-        self, teacher: nn.Module, data: DataSplits, cache_path: str, device: torch.device
+        self, teacher: nn.Module, data: DataSplits, cache_path: str, device: torch.device, shipped: Path | None = None
     ) -> DataSplits:
         """The training split with the teacher's beam-search outputs as targets (Kim & Rush 2016, sec. 3.2).
 
         Decoded once and cached as ``<teacher cache>.seqkd-<key>.json`` (token ids), keyed by the data
-        version, the number of training pairs and the decoding settings; the returned split carries them.
+        version, the number of training pairs and the decoding settings; the returned split carries them. A copy
+        shipped beside the teacher artifact (``shipped``: teachers/outputs.py) is copied in rather than decoded.
         """
         from distillbench.data.parallel import pair_dataset
         from distillbench.paths import locked
+        from distillbench.teachers.outputs import fetch
 
         settings = decode_settings(NUM_BEAMS, self._new_tokens)
         key = hashlib.sha256(json.dumps([data.info["version"], len(data.train), settings]).encode()).hexdigest()[:12]
@@ -276,6 +278,7 @@ class Translation(TaskAdapter):
         start = time.perf_counter()
         path.parent.mkdir(parents=True, exist_ok=True)  # a shipped teacher: nothing else was cached there yet
         with locked(path):  # a parallel job waits for the first one's decoding
+            from_artifact = not path.is_file() and fetch(path, shipped)
             if path.is_file():
                 ids, cached = json.loads(path.read_text()), True
             else:
@@ -293,6 +296,7 @@ class Translation(TaskAdapter):
         info["teacher_targets"] = {
             "path": str(path),
             "cached": cached,
+            "shipped_with_teacher": from_artifact,
             "seconds": time.perf_counter() - start,
             "decoding": settings,
             "empty_outputs": sum(1 for t in ids if len(t) <= 1),

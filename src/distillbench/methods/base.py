@@ -156,6 +156,20 @@ class DistillMethod(nn.Module):
         return teacher
 
 
+def check_positive(**values: float) -> None:
+    """Raise ValueError naming the first option that is not > 0 (an options dataclass's ``__post_init__``)."""
+    for name, value in values.items():
+        if value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+
+
+def check_non_negative(**values: float) -> None:
+    """Raise ValueError naming the first option that is < 0."""
+    for name, value in values.items():
+        if value < 0:
+            raise ValueError(f"{name} must be non-negative, got {value}")
+
+
 def task_loss(student: ModelOutput) -> torch.Tensor:
     """The student's loss against the ground truth (every method needs it)."""
     if student.loss is None:

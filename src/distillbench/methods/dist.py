@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import torch
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
 
@@ -41,8 +41,7 @@ class DISTOptions:
     ce_weight: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
         if min(self.beta, self.gamma, self.ce_weight) < 0:
             raise ValueError("dist weights must be >= 0")
 

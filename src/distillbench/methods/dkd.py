@@ -34,7 +34,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.kd import standardize
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
@@ -56,8 +56,7 @@ class DKDOptions:
     logit_standardization: bool = False
 
     def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
         if self.warmup_epochs < 0:
             raise ValueError(f"warmup_epochs must be >= 0, got {self.warmup_epochs}")
 

@@ -41,7 +41,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.methods.kd import soft_kl
 from distillbench.registry import METHODS
@@ -75,8 +75,7 @@ class HiddenOptions:
             raise ValueError("weights must be >= 0")
         if self.hidden_weight == 0 and self.attention_weight == 0:
             raise ValueError("hidden_weight and attention_weight are both 0: nothing intermediate to distil")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
 
 
 def layer_pairs(

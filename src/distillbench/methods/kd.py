@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
 
@@ -42,8 +42,7 @@ class KDOptions:
     logit_standardization: bool = False
 
     def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
 

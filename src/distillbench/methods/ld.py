@@ -31,7 +31,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_non_negative, check_positive, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
@@ -48,10 +48,8 @@ class LDOptions:
     weight: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
-        if self.weight < 0:
-            raise ValueError(f"weight must be non-negative, got {self.weight}")
+        check_positive(temperature=self.temperature)
+        check_non_negative(weight=self.weight)
 
 
 def edge_kl(student_edges: torch.Tensor, teacher_edges: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -37,7 +37,7 @@ from typing import ClassVar
 
 import torch
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.methods.hidden import attention_kl
 from distillbench.methods.kd import soft_kl
@@ -65,8 +65,7 @@ class MiniLMOptions:
             raise ValueError("minilm: attention_weight and value_weight are both 0")
         if self.relation_heads < 0:
             raise ValueError(f"relation_heads must be >= 0, got {self.relation_heads}")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
 
 
 def value_relation(values: torch.Tensor, heads: int, mask: torch.Tensor | None) -> torch.Tensor:

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.methods.kd import soft_kl
 from distillbench.registry import METHODS
@@ -66,8 +66,7 @@ class PKDOptions:
             raise ValueError(f"layers must be non-empty [student, teacher] pairs of indices >= 0, got {self.layers}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
         if self.beta < 0:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
 

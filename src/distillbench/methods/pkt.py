@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import torch
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.methods.rkd import embedding
 from distillbench.registry import METHODS
@@ -42,8 +42,7 @@ class PKTOptions:
     def __post_init__(self) -> None:
         if self.weight < 0 or self.ce_weight < 0:
             raise ValueError("pkt weights must be >= 0")
-        if self.eps <= 0:
-            raise ValueError(f"eps must be positive, got {self.eps}")
+        check_positive(eps=self.eps)
 
 
 def conditional_probabilities(e: torch.Tensor, eps: float) -> torch.Tensor:

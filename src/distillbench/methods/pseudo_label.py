@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from distillbench.ctc import greedy_ids
 from distillbench.data.audio import BLANK, decode_ids
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.kd import soft_kl
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
@@ -49,8 +49,7 @@ class PseudoLabelOptions:
             raise ValueError("label_weight, ce_weight and kd_weight must be >= 0")
         if self.label_weight == 0:
             raise ValueError("label_weight is 0: pseudo_label would not use the teacher's transcripts")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        check_positive(temperature=self.temperature)
         if self.max_wer is not None and self.max_wer < 0:
             raise ValueError(f"max_wer must be >= 0, got {self.max_wer}")
 

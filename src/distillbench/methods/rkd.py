@@ -29,7 +29,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
-from distillbench.methods.base import DistillMethod, task_loss
+from distillbench.methods.base import DistillMethod, check_positive, task_loss
 from distillbench.methods.fitnet import get_feature
 from distillbench.registry import METHODS
 from distillbench.types import Batch, ModelOutput
@@ -53,8 +53,7 @@ class RKDOptions:
             raise ValueError("rkd weights must be >= 0")
         if self.distance_weight == 0 and self.angle_weight == 0:
             raise ValueError("rkd: distance_weight and angle_weight are both 0")
-        if self.eps <= 0:
-            raise ValueError(f"eps must be positive, got {self.eps}")
+        check_positive(eps=self.eps)
 
 
 def embedding(x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""``distillbench teachers build | verify | ls``: the shipped teacher artifacts (teachers/<card>/)."""
+"""``distillbench teachers build | ship-outputs | verify | ls``: the shipped teacher artifacts (teachers/<card>/)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ teachers_app = typer.Typer(
     add_completion=False,
 )
 console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 RootOption = Annotated[
     Path | None,
@@ -75,6 +76,42 @@ def build(
             say=lambda text: console.print(text, markup=False, highlight=False),
         )
     console.print(f"built {len(cards)} teacher(s) in {time.perf_counter() - start:.1f} s", markup=False)
+
+
+@teachers_app.command("ship-outputs")
+def ship_outputs(
+    cards: Annotated[list[str], typer.Argument(help="Card name(s) whose artifact gets its outputs, e.g. sentiment.")],
+    from_cache: Annotated[
+        Path, typer.Option("--from-cache", help="The cache of a real run that used the shipped teacher.")
+    ],
+    teachers_dir: RootOption = None,
+    max_mb: Annotated[float, typer.Option(help="Largest file shipped, in MB (artifacts stay under 64 MB).")] = 4.0,
+) -> None:
+    """Copy a shipped teacher's outputs (kd's cached logits, seq_kd's beam targets) from a run's cache into
+    teachers/<card>/outputs/, with their sha256, so that a first run copies them instead of computing them.
+
+    Only outputs of this very artifact (its sha256 is in their cache key) and of a full (not --smoke) run are
+    taken. `teachers verify` checks them; a job that uses one records `shipped_with_teacher: true`.
+
+    [bold]Example[/bold]
+
+      distillbench run default --cache-dir /tmp/c && distillbench teachers ship-outputs sentiment --from-cache /tmp/c
+    """
+    from distillbench.errors import DistillbenchError
+    from distillbench.teachers.outputs import ship
+
+    if not from_cache.is_dir():
+        err.print(f"--from-cache {from_cache}: not a folder", markup=False)
+        raise typer.Exit(2)
+    for name in cards:
+        try:
+            lines = ship(name, from_cache, max_bytes=int(max_mb * 1e6), root=teachers_dir)
+        except DistillbenchError as exc:
+            err.print(f"{name}: {exc}", markup=False)
+            raise typer.Exit(2) from None
+        console.print(f"{name}:", markup=False)
+        for line in lines:
+            console.print(line, markup=False, highlight=False)
 
 
 @teachers_app.command("verify")

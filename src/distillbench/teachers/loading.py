@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 PROVENANCE = ("source", "cached", "cache_path", "artifact", "sha256", "checkpoint", "built_with_code")
 
 
+def teacher_provenance(training: dict[str, Any]) -> dict[str, Any]:
+    """The part of a teacher's training record that says where its weights came from, for a job's record."""
+    return {k: training.get(k) for k in PROVENANCE if k in training}
+
+
 def _untrained(job: Job, card: TaskCard, cfg: TrainConfig, label: str) -> dict[str, Any]:
     # cache_path names where things derived from this teacher (e.g. sequence-level KD targets) are cached
     cache = Path(job.cache_dir) / "teachers" / f"{card.name}-{label}.pt"

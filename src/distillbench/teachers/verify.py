@@ -26,6 +26,7 @@ from distillbench.teachers.manifest import (
     teacher_key,
     teachers_root,
 )
+from distillbench.teachers.outputs import check_outputs
 
 
 @dataclass
@@ -85,6 +86,11 @@ def inspect(folder: Path) -> Check:
         check.hash_ok = sha256_file(weights) == (m.get("weights") or {}).get("sha256")
         if not check.hash_ok:
             check.fail(f"{WEIGHTS_FILE}'s sha256 is not the manifest's")
+        try:
+            for problem in check_outputs(folder, str((m.get("weights") or {}).get("sha256"))):
+                check.fail(problem)
+        except ConfigError as exc:
+            check.fail(str(exc))
     if check.card != folder.name:
         check.fail(f"the manifest is for card {check.card!r}, not {folder.name!r}")
         return check
