@@ -55,15 +55,37 @@ def repo(tmp_path: Path) -> Path:
         "<!-- generated:leaderboard -->\nstale\n<!-- /generated:leaderboard -->\n\nEnd.\n",
         encoding="utf-8",
     )
+    timing = "<!-- generated:default-time -->\n<!-- /generated:default-time -->\n"
     (tmp_path / "README.md").write_text(
-        "# project\n\n<!-- generated:results -->\n<!-- /generated:results -->\n\nRest.\n", encoding="utf-8"
+        f"# project\n\n<!-- generated:results -->\n<!-- /generated:results -->\n\n{timing}\nRest.\n", encoding="utf-8"
     )
     (tmp_path / "docs").mkdir()
     for page, marker in (("results", "results"), ("cli", "cli"), ("methods", "methods")):
         (tmp_path / "docs" / f"{page}.md").write_text(
-            f"# {page}\n\n<!-- generated:{marker} -->\n<!-- /generated:{marker} -->\n", encoding="utf-8"
+            f"# {page}\n\n<!-- generated:{marker} -->\n<!-- /generated:{marker} -->\n"
+            + (timing if page == "results" else ""),
+            encoding="utf-8",
         )
     return tmp_path
+
+
+def test_the_default_suites_wall_time_is_read_from_its_timed_run(repo: Path) -> None:
+    """No committed timed run: the block says so; with one: GNU time's Elapsed line, not a sum of job times."""
+    assert "No end-to-end run of the default suite is committed yet" in sync_readmes.default_time_block(repo)
+    run = repo / sync_readmes.DEFAULT_RUN
+    run.mkdir(parents=True)
+    (run / "times.txt").write_text("setup: 31 s\nrun: 1300 s rc=0\n")
+    (run / "stderr.log").write_text(
+        "27 job(s) run, 0 already recorded, 0 failed in 21 min 0 s wall time.\n"
+        "\tElapsed (wall clock) time (h:mm:ss or m:ss): 21:40.50\n"
+    )
+    (run / "run").mkdir()
+    shutil.copy(ROOT / "results" / "cpu-2core-sentiment" / "results.jsonl", run / "run" / "results.jsonl")
+    block = sync_readmes.default_time_block(repo)
+    assert (
+        "`bash scripts/setup.sh` took 31 s, then `distillbench run` took **21 min 40 s** (27 jobs, 0 failed)" in block
+    )
+    assert "per task: sentiment " in block and "AMD EPYC" in block
 
 
 def test_write_then_check(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,7 +112,8 @@ def test_write_then_check(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "minilm-l3/kd 76.01% (91.1% of the teacher's quality)" in project
     )
     assert "bert-l4-h128 vs no_kd" not in project  # the per-method verdicts live in docs/results.md
-    assert project.endswith("<!-- /generated:results -->\n\nRest.\n")
+    assert "<!-- /generated:results -->\n\n<!-- generated:default-time -->\n" in project
+    assert project.endswith("<!-- /generated:default-time -->\n\nRest.\n")
 
     docs = (repo / "docs" / "results.md").read_text(encoding="utf-8")
     assert "- `results/sentiment-run/`: A sentiment run (leaderboard: `results/sentiment-run/leaderboard.md`)" in docs
