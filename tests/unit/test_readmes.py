@@ -154,3 +154,18 @@ def test_missing_markers_are_a_clear_error(repo: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "results/sentiment-run/README.md: expected one <!-- generated:leaderboard -->" in err
     assert "found 0 start and 0 end marker(s)" in err
+
+
+def test_a_readme_asking_for_job_times_gets_each_methods_wall_time(repo: Path) -> None:
+    run = repo / "results" / "timed" / "run"
+    run.mkdir(parents=True)
+    shutil.copy(ROOT / "results" / "cpu-2core-default" / "run" / "results.jsonl", run / "results.jsonl")
+    (run.parent / "README.md").write_text(
+        "# timed\n\n<!-- generated:job-times -->\n<!-- /generated:job-times -->\n\n"
+        "<!-- generated:leaderboard -->\n<!-- /generated:leaderboard -->\n",
+        encoding="utf-8",
+    )
+    sync_readmes.sync(repo)
+    text = (run.parent / "README.md").read_text(encoding="utf-8")
+    assert "| cnn-w8 | kd | 1 | 13.9 | 13.9–13.9 | 11.4 |" in text  # wall_s and training.wall_time_s of the record
+    assert "Sum of the job wall times: 18.8 min over 27 jobs" in text  # the run: 18 min 56 s
