@@ -145,9 +145,8 @@ def _run_suite(
     from distillbench.validate import validate_suite
 
     opened = time.perf_counter()
-    validate_suite(
-        suite, announce=False
-    )  # unknown names, bad options and broken include modules fail here, before any work
+    # unknown names, bad options and broken include modules fail here, before any work (planned just below)
+    validate_suite(suite, plan=False)
     cfg = load_suite(suite)
     isolate = not in_process(cfg, executor, isolate)
     if executor == "local":  # the jobs run here: a missing GPU fails once, not once per job (Ray checks its cluster)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,11 @@ OUTPUT_KEYS = frozenset({"cache_dir"})
 GLOB_CHARS = set("*?[")
 
 
-def validate_suite(name: str, *, announce: bool = True) -> list[str]:
+def validate_suite(name: str, *, plan: bool = True) -> list[str]:
     """Raise ConfigError (or UnknownNameError) on the first problem; return a summary otherwise.
 
-    ``announce=False`` (the runner, which plans the jobs again right after) keeps the plan's notes about shipped
-    teachers (used, or why not) for the runner's own plan, so a run prints each once.
+    ``plan=False`` (the runner, which plans the jobs itself right after) leaves out planning the jobs, so a run
+    plans them, and announces its shipped teachers, once.
     """
     suite = load_suite(name)
     lines = [f"suite {suite.name} ({suite.path}): seeds {suite.seeds}, {suite.device}, {suite.precision}"]
@@ -64,14 +63,8 @@ def validate_suite(name: str, *, announce: bool = True) -> list[str]:
             f"  task {card.name} v{card.version} ({card.path}): teacher {card.teacher.model}, "
             f"{len(card.students)} student(s), methods {', '.join(entry.methods or card.methods)}"
         )
-    teachers_log = logging.getLogger("distillbench.teachers.manifest")
-    level = teachers_log.level
-    teachers_log.setLevel(level if announce else logging.ERROR)
-    try:
-        jobs = expand_jobs(suite, cache_dir="")
-    finally:
-        teachers_log.setLevel(level)
-    lines.append(f"  {len(jobs)} job(s)")
+    if plan:
+        lines.append(f"  {len(expand_jobs(suite, cache_dir=''))} job(s)")
     return lines
 
 

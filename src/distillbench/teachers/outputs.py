@@ -24,7 +24,7 @@ from typing import Any
 
 from distillbench.config import TaskCard
 from distillbench.errors import ConfigError
-from distillbench.teachers.manifest import find_shipped, read_manifest, sha256_file, shown, teachers_root
+from distillbench.teachers.manifest import read_manifest, sha256_file, shown, teachers_root
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,17 @@ MAX_BYTES = 4 * 1024 * 1024
 
 
 def shipped_outputs_dir(card: TaskCard, teacher_training: dict[str, Any]) -> Path | None:
-    """The ``outputs/`` folder of the artifact the job's teacher was loaded from (None: not a shipped teacher)."""
+    """The ``outputs/`` folder of the artifact the job's teacher was loaded from (None: not a shipped teacher).
+
+    Loading the teacher already checked the artifact (card, key, sha256), so its folder is the card's under the
+    teachers root; each shipped file is checked against the index when it is used (:func:`fetch`).
+    """
     from distillbench.teachers.manifest import SHIPPED
 
     if teacher_training.get("source") != SHIPPED:
         return None
-    found = find_shipped(card)
-    folder = found.shipped.folder / OUTPUTS_DIR if found.shipped else None
-    return folder if folder is not None and (folder / INDEX_FILE).is_file() else None
+    folder = teachers_root() / card.name / OUTPUTS_DIR
+    return folder if (folder / INDEX_FILE).is_file() else None
 
 
 def read_index(folder: Path) -> dict[str, dict[str, Any]]:
